@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Applies the dynperiph change to a QEMU source tree: copies qemu/device/* into hw/misc/, the plugin ABI
+# header into include/dynperiph/, and adds the meson + Kconfig lines once. Idempotent; files whose
+# content is unchanged are not rewritten, so ninja's incremental rebuild stays minimal.
+#   qemu/glue.sh QEMU_SRC_DIR PROJECT_ROOT
+set -euo pipefail
+SRC=$1; ROOT=$2
+put() {  # put FROM TO: copy only when the content differs
+  mkdir -p "$(dirname "$2")"
+  cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
+}
+put "$ROOT/include/dynperiph/plugin.h" "$SRC/include/dynperiph/plugin.h"
+for f in "$ROOT"/qemu/device/*.c "$ROOT"/qemu/device/*.h; do
+  [ -f "$f" ] && put "$f" "$SRC/hw/misc/$(basename "$f")"
+done
+
+MESON="$SRC/hw/misc/meson.build"
+grep -q "CONFIG_DYNPERIPH" "$MESON" ||
+  printf '\n# dynperiph: peripherals loaded from shared objects (added by dynperiph qemu/glue.sh)\n' >> "$MESON"
+for f in "$ROOT"/qemu/device/*.c; do
+  [ -f "$f" ] || continue
+  b=$(basename "$f")
+  grep -q "'$b'" "$MESON" ||
+    echo "softmmu_ss.add(when: 'CONFIG_DYNPERIPH', if_true: files('$b'))" >> "$MESON"
+done
+KCONFIG="$SRC/hw/misc/Kconfig"
+if ! grep -q "config DYNPERIPH" "$KCONFIG"; then
+  cat >> "$KCONFIG" <<'K'
+
+config DYNPERIPH
+    bool
+    default y
+K
+fi

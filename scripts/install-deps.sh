@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package dynperiph needs (build, QEMU, firmware, tests, benchmarks).
+# Safe to re-run: packages already present are skipped without touching apt.
+set -euo pipefail
+
+PKGS=(
+  # host toolchain and project libraries
+  build-essential cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpugixml-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  # QEMU source + build
+  dpkg-dev meson python3 python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison
+  # firmware
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
+  # data and charts
+  python3-sklearn python3-matplotlib
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached package lists" >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
