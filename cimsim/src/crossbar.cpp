@@ -1,0 +1,236 @@
+// Crossbar programming (cell states, variation, faults) and the bit-level functional pipeline.
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include "cimsim/crossbar.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "parallel.hpp"
+#include "rng.hpp"
+
+namespace cimsim {
+
+struct TileState {
+    std::uint32_t r0, c0, tr, tc, ncc;  // first row / weight column, sizes, cell columns
+    std::vector<std::uint8_t> level;    // integer cell levels, tr × ncc (ideal cells)
+    std::vector<float> e;               // (G − g_off)/Δg per cell, tr × ncc (with programming variation)
+    std::vector<float> q;               // (G/Δg)² per cell (read-noise variance weight)
+};
+
+void check_range(std::span<const std::int32_t> v, int bits, std::string_view what, std::uint32_t row_len) {
+    const std::int64_t lo = -(std::int64_t(1) << (bits - 1)), hi = (std::int64_t(1) << (bits - 1)) - 1;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (v[i] < lo || v[i] > hi)
+            throw Error("cimsim: " + std::string(what) + " [" + std::to_string(i / row_len) + "][" +
+                        std::to_string(i % row_len) + "] = " + std::to_string(v[i]) + " does not fit " +
+                        std::to_string(bits) + "-bit two's complement [" + std::to_string(lo) + ", " +
+                        std::to_string(hi) + "]");
+}
+
+Crossbar::Crossbar(const Resolved &r, std::uint32_t rows, std::uint32_t cols, std::span<const std::int32_t> weights)
+    : r_(r), map_(map_matrix(r, rows, cols)) {
+    if (weights.size() != std::size_t(rows) * cols)
+        throw Error("cimsim: weight data has " + std::to_string(weights.size()) + " values, expected rows×cols = " +
+                    std::to_string(std::size_t(rows) * cols));
+    const Config &c = r.cfg;
+    check_range(weights, c.weight_bits, "weight", cols);
+    const bool lossless_ideal = r.adc_lossless && r.analog_ideal;
+    engine_ = c.engine == EngineKind::Auto ? (lossless_ideal ? EngineKind::Exact : EngineKind::BitLevel) : c.engine;
+
+    const int b = c.bits_per_cell;
+    const std::int64_t levels_max = (std::int64_t(1) << b) - 1;
+    const double full_scale = double(r.parallel_rows) * double(levels_max) * c.adc_range;
+    const std::int64_t codes_max = (std::int64_t(1) << r.adc_bits) - 1;
+    step_ = r.adc_lossless ? 1.0 : std::max(1.0, full_scale / double(codes_max));
+    max_code_ = r.adc_lossless ? std::int64_t(r.parallel_rows) * levels_max
+                               : std::min<std::int64_t>(codes_max, std::int64_t(std::floor(full_scale / step_ + 1e-9)));
+
+    if (engine_ == EngineKind::Exact) {
+        w_.assign(weights.begin(), weights.end());
+        return;
+    }
+
+    const double dg = (r.g_on_us - r.g_off_us) / double(levels_max);
+    const bool int_levels = c.program_sigma == 0 && c.read_noise_sigma == 0;
+    const double sa0 = c.stuck_at_0_rate, sa1 = c.stuck_at_1_rate;
+    const std::uint32_t offset_bias = std::uint32_t(1) << (c.weight_bits - 1);  // wraps fine for 32 bits
+    tiles_.resize(map_.tiles());
+    for (std::uint32_t rt = 0; rt < map_.row_tiles; ++rt)
+        for (std::uint32_t ct = 0; ct < map_.col_tiles; ++ct) {
+            const std::uint32_t tid = rt * map_.col_tiles + ct;
+            auto t = std::make_unique<TileState>();
+            t->r0 = rt * map_.tile_rows, t->c0 = ct * map_.tile_wcols;
+            t->tr = map_.rows_in(rt), t->tc = map_.wcols_in(ct), t->ncc = t->tc * std::uint32_t(map_.slices);
+            const std::size_t n = std::size_t(t->tr) * t->ncc;
+            if (int_levels) t->level.resize(n);
+            else t->e.resize(n), t->q.resize(c.read_noise_sigma > 0 ? n : 0);
+            Rng rng(c.seed, Stream::Program, tid);
+            for (std::uint32_t i = 0; i < t->tr; ++i)
+                for (std::uint32_t j = 0; j < t->tc; ++j) {
+                    const std::uint32_t wu = std::uint32_t(weights[std::size_t(t->r0 + i) * cols + t->c0 + j]) + offset_bias;
+                    for (int s = 0; s < map_.slices; ++s) {
+                        std::int64_t lv = std::int64_t((std::uint64_t(wu) >> (b * s)) & std::uint64_t(levels_max));
+                        if (sa0 > 0 || sa1 > 0) {
+                            const double u = rng.uniform();
+                            if (u < sa0) lv = 0;
+                            else if (u < sa0 + sa1) lv = levels_max;
+                        }
+                        const std::size_t k = std::size_t(i) * t->ncc + std::size_t(j) * map_.slices + s;
+                        if (int_levels) {
+                            t->level[k] = std::uint8_t(lv);
+                            continue;
+                        }
+                        double g = r.g_off_us + double(lv) * dg;
+                        if (c.program_sigma > 0) g = std::max(0.0, g * (1.0 + c.program_sigma * rng.normal()));
+                        t->e[k] = float((g - r.g_off_us) / dg);
+                        if (!t->q.empty()) t->q[k] = float((g / dg) * (g / dg));
+                    }
+                }
+            tiles_[tid] = std::move(t);
+        }
+}
+
+Crossbar::~Crossbar() = default;
+
+void Crossbar::mvm(std::span<const std::int32_t> x, std::uint32_t n, std::span<std::int64_t> y) const {
+    if (x.size() != std::size_t(n) * map_.rows)
+        throw Error("cimsim: input data has " + std::to_string(x.size()) + " values, expected n_vectors×rows = " +
+                    std::to_string(std::size_t(n) * map_.rows));
+    if (y.size() != std::size_t(n) * map_.cols) throw Error("cimsim: output buffer has the wrong size");
+    check_range(x, r_.cfg.input_bits, "input", map_.rows);
+    if (n == 0) return;
+    if (engine_ == EngineKind::Exact) mvm_exact(x, n, y);
+    else mvm_bitlevel(x, n, y);
+}
+
+namespace {
+
+template <typename Acc>
+__attribute__((target_clones("avx2", "default"))) void add_rows_int(Acc *acc, const std::uint8_t *base, std::size_t stride,
+                                                                    const std::uint32_t *rows, std::size_t nrows,
+                                                                    std::size_t n) {
+    for (std::size_t i = 0; i < nrows; ++i) {
+        const std::uint8_t *p = base + std::size_t(rows[i]) * stride;
+        for (std::size_t j = 0; j < n; ++j) acc[j] = Acc(acc[j] + p[j]);
+    }
+}
+
+__attribute__((target_clones("avx2", "default"))) void add_rows_f(float *acc, const float *base, std::size_t stride,
+                                                                  const std::uint32_t *rows, std::size_t nrows,
+                                                                  std::size_t n) {
+    for (std::size_t i = 0; i < nrows; ++i) {
+        const float *p = base + std::size_t(rows[i]) * stride;
+        for (std::size_t j = 0; j < n; ++j) acc[j] += p[j];
+    }
+}
+
+// Scratch reused across the (tile, vector) steps of one work item.
+struct Scratch {
+    std::vector<std::uint32_t> active;  // active row indices within the tile, grouped
+    std::vector<std::uint32_t> group_end;
+    std::vector<std::uint16_t> acc16;
+    std::vector<std::uint32_t> acc32;
+    std::vector<float> accf, accq;
+    std::vector<std::uint64_t> tsum;    // per cell column shift-and-add total (wrapping)
+};
+
+}  // namespace
+
+void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, std::span<std::int64_t> y) const {
+    const Config &c = r_.cfg;
+    const Mapping &m = map_;
+    const int ib = c.input_bits, b = c.bits_per_cell;
+    const std::uint32_t pr = std::uint32_t(r_.parallel_rows);
+    const double step = step_, inv_step = 1.0 / step_;
+    const std::int64_t max_code = max_code_;
+    const bool lossless = r_.adc_lossless;
+    const bool use16 = double(pr) * double((1 << b) - 1) <= 65535.0;
+    const double noise = c.read_noise_sigma;
+
+    // Work items: (vector chunk, column tile) pairs own disjoint outputs; each walks all row tiles.
+    const std::uint32_t chunk = std::max<std::uint32_t>(1, std::min<std::uint32_t>(16, n / std::max(1, r_.threads * 2) + 1));
+    const std::uint32_t nchunks = (n + chunk - 1) / chunk;
+    std::vector<std::uint64_t> total(std::size_t(n) * m.cols, 0);  // Σ ±2^k·2^(b·s)·code, wrapping
+
+    parallel_for(std::size_t(nchunks) * m.col_tiles, r_.threads, [&](std::size_t item) {
+        const std::uint32_t ct = std::uint32_t(item % m.col_tiles), vc = std::uint32_t(item / m.col_tiles);
+        const std::uint32_t v0 = vc * chunk, v1 = std::min(n, v0 + chunk);
+        Scratch s;
+        for (std::uint32_t rt = 0; rt < m.row_tiles; ++rt) {
+            const std::uint32_t tid = rt * m.col_tiles + ct;
+            const TileState &t = *tiles_[tid];
+            s.tsum.assign(t.ncc, 0);
+            if (t.level.empty()) s.accf.resize(t.ncc), s.accq.resize(t.ncc);
+            else if (use16) s.acc16.resize(t.ncc);
+            else s.acc32.resize(t.ncc);
+            for (std::uint32_t v = v0; v < v1; ++v) {
+                std::fill(s.tsum.begin(), s.tsum.end(), 0);
+                Rng rng(c.seed, Stream::ReadNoise, tid, v);
+                const std::int32_t *xv = x.data() + std::size_t(v) * m.rows + t.r0;
+                for (int k = 0; k < ib; ++k) {
+                    const std::uint64_t weight_k = (k == ib - 1) ? (~(std::uint64_t(1) << k) + 1) : (std::uint64_t(1) << k);
+                    for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
+                        const std::uint32_t g1 = std::min(t.tr, g0 + pr);
+                        s.active.clear();
+                        for (std::uint32_t i = g0; i < g1; ++i)
+                            if ((std::uint32_t(xv[i]) >> k) & 1u) s.active.push_back(i);
+                        if (s.active.empty()) continue;  // no word line driven: no current, code 0
+                        auto adc = [&](double val) -> std::int64_t {
+                            if (lossless) return std::clamp<std::int64_t>(std::int64_t(std::floor(val + 0.5)), 0, max_code);
+                            return std::clamp<std::int64_t>(std::int64_t(std::floor(val * inv_step + 0.5)), 0, max_code);
+                        };
+                        if (!t.level.empty()) {
+                            if (use16) {
+                                std::fill(s.acc16.begin(), s.acc16.end(), 0);
+                                add_rows_int(s.acc16.data(), t.level.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                                for (std::uint32_t j = 0; j < t.ncc; ++j)
+                                    s.tsum[j] += weight_k * std::uint64_t(adc(double(s.acc16[j])));
+                            } else {
+                                std::fill(s.acc32.begin(), s.acc32.end(), 0);
+                                add_rows_int(s.acc32.data(), t.level.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                                for (std::uint32_t j = 0; j < t.ncc; ++j)
+                                    s.tsum[j] += weight_k * std::uint64_t(adc(double(s.acc32[j])));
+                            }
+                        } else {
+                            std::fill(s.accf.begin(), s.accf.end(), 0.f);
+                            add_rows_f(s.accf.data(), t.e.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                            if (noise > 0) {
+                                std::fill(s.accq.begin(), s.accq.end(), 0.f);
+                                add_rows_f(s.accq.data(), t.q.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                                for (std::uint32_t j = 0; j < t.ncc; ++j)
+                                    s.accf[j] += float(noise * std::sqrt(double(s.accq[j])) * rng.normal());
+                            }
+                            for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(double(s.accf[j])));
+                        }
+                    }
+                }
+                std::uint64_t *out = total.data() + std::size_t(v) * m.cols + t.c0;
+                for (std::uint32_t j = 0; j < t.tc; ++j) {
+                    std::uint64_t acc = 0;
+                    for (int sl = 0; sl < m.slices; ++sl)
+                        acc += (b * sl < 64 ? s.tsum[std::size_t(j) * m.slices + sl] << (b * sl) : 0);
+                    out[j] += acc;
+                }
+            }
+        }
+    });
+
+    // y = step·T − 2^(weight_bits−1)·Σx (digital reference column), rounded to the nearest integer.
+    const std::uint64_t bias = std::uint64_t(1) << (c.weight_bits - 1);
+    for (std::uint32_t v = 0; v < n; ++v) {
+        std::uint64_t sx = 0;
+        for (std::uint32_t i = 0; i < m.rows; ++i) sx += std::uint64_t(std::int64_t(x[std::size_t(v) * m.rows + i]));
+        for (std::uint32_t j = 0; j < m.cols; ++j) {
+            const std::uint64_t tv = total[std::size_t(v) * m.cols + j];
+            if (step == 1.0) y[std::size_t(v) * m.cols + j] = std::int64_t(tv - bias * sx);
+            else {
+                const double val = step * double(std::int64_t(tv)) - double(bias) * double(std::int64_t(sx));
+                const double lim = 9.2e18;
+                y[std::size_t(v) * m.cols + j] = std::int64_t(std::clamp(std::floor(val + 0.5), -lim, lim));
+            }
+        }
+    }
+}
+
+}  // namespace cimsim

@@ -1,0 +1,56 @@
+// Explicitly seeded random streams (private). Every draw comes from a stream keyed by
+// (config seed, purpose, tile, vector), so results never depend on thread count or scheduling.
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace cimsim {
+
+inline std::uint64_t splitmix64(std::uint64_t &s) {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+enum class Stream : std::uint64_t { Program = 1, ReadNoise = 2 };
+
+// xoshiro256** (Blackman & Vigna), seeded by splitmix64 over the stream key.
+class Rng {
+public:
+    Rng(std::uint64_t seed, Stream purpose, std::uint64_t a, std::uint64_t b = 0) {
+        std::uint64_t k = seed;
+        k = splitmix64(k) ^ (std::uint64_t(purpose) * 0xD1B54A32D192ED03ull);
+        k = splitmix64(k) ^ (a * 0xABC98388FB8FAC03ull);
+        k = splitmix64(k) ^ (b * 0x8CB92BA72F3D8DD7ull);
+        for (auto &x : s_) x = splitmix64(k);
+    }
+    std::uint64_t next() {
+        const std::uint64_t r = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
+        s_[2] ^= s_[0], s_[3] ^= s_[1], s_[1] ^= s_[2], s_[0] ^= s_[3], s_[2] ^= t, s_[3] = rotl(s_[3], 45);
+        return r;
+    }
+    double uniform() { return double(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+    double normal() {                                              // Box–Muller, one value per call pair
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
+        double u1 = 0;
+        while (u1 <= 0) u1 = uniform();
+        const double u2 = uniform(), rad = std::sqrt(-2.0 * std::log(u1)), th = 6.283185307179586 * u2;
+        spare_ = rad * std::sin(th);
+        has_spare_ = true;
+        return rad * std::cos(th);
+    }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t s_[4];
+    double spare_ = 0;
+    bool has_spare_ = false;
+};
+
+}  // namespace cimsim
