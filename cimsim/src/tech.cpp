@@ -12,10 +12,11 @@
 //  - VDD: ITRS 2013 / IRDS 2022 logic core supply (0.6 V at the "1 nm" node).
 //  - FO4: ITRS rule of thumb ≈ 0.36 ps/nm of drawn gate length for planar nodes, IRDS for FinFET/GAA.
 //  - gate capacitance / leakage: ITRS PIDS tables (about 1 fF/µm of gate width; NAND2-equivalent ≈ 1 µm
-//    of total width at 22 nm), rounded.
+//    of total width at 22 nm), rounded; leakage for low-standby-power (LSTP-like) logic, as used by
+//    accelerator periphery (a few 100 pA/µm).
 //  - wire capacitance ≈ 0.2 fF/µm, nearly node-independent (ITRS interconnect tables).
-//  - ADC Walden FOM: B. Murmann, "ADC Performance Survey 1997-2023" (low-resolution SAR/flash entries
-//    reach 1-10 fJ/conv-step at 28 nm and below; older nodes proportionally worse).
+//  - ADC Walden FOM: B. Murmann, "ADC Performance Survey 1997-2023" (the best low-resolution SAR/flash
+//    designs reach ~1-3 fJ/conv-step at 28 nm and below; older nodes proportionally worse).
 #include "tech.hpp"
 
 #include <array>
@@ -25,19 +26,19 @@ namespace cimsim {
 namespace {
 constexpr std::array<TechNode, 13> kNodes = {{
     // nm   vdd   fo4   gate_um2 sram6t   cap_ff leak_nw wire  fom   clock
-    {130, 1.20, 47.0, 7.40, 2.45, 4.00, 1.0, 0.20, 100., 213},
-    {90, 1.10, 32.0, 2.76, 1.00, 2.80, 3.0, 0.20, 60., 313},
-    {65, 1.10, 23.0, 1.92, 0.570, 2.00, 5.0, 0.20, 40., 435},
-    {45, 1.00, 16.0, 1.20, 0.346, 1.50, 8.0, 0.20, 25., 625},
-    {32, 0.95, 13.0, 0.563, 0.171, 1.20, 8.0, 0.20, 18., 769},
-    {22, 0.85, 10.0, 0.261, 0.092, 1.00, 5.0, 0.20, 12., 1000},
-    {14, 0.80, 8.0, 0.107, 0.0588, 0.80, 2.0, 0.20, 9., 1250},
-    {10, 0.75, 7.0, 0.040, 0.0312, 0.65, 2.0, 0.20, 7., 1429},
-    {7, 0.70, 6.0, 0.044, 0.027, 0.55, 1.5, 0.20, 6., 1667},
-    {5, 0.70, 5.5, 0.0234, 0.021, 0.45, 1.5, 0.20, 5., 1818},
-    {3, 0.70, 5.0, 0.0138, 0.0199, 0.40, 1.2, 0.20, 4.5, 2000},
-    {2, 0.65, 4.8, 0.0106, 0.0175, 0.35, 1.0, 0.20, 4., 2083},
-    {1, 0.60, 4.5, 0.0063, 0.012, 0.30, 0.8, 0.20, 3.5, 2222},
+    {130, 1.20, 47.0, 7.40, 2.45, 4.00, 0.3, 0.20, 25, 213},
+    {90, 1.10, 32.0, 2.76, 1.00, 2.80, 0.5, 0.20, 15, 313},
+    {65, 1.10, 23.0, 1.92, 0.570, 2.00, 0.6, 0.20, 10, 435},
+    {45, 1.00, 16.0, 1.20, 0.346, 1.50, 0.7, 0.20, 6.5, 625},
+    {32, 0.95, 13.0, 0.563, 0.171, 1.20, 0.6, 0.20, 4.5, 769},
+    {22, 0.85, 10.0, 0.261, 0.092, 1.00, 0.5, 0.20, 3.0, 1000},
+    {14, 0.80, 8.0, 0.107, 0.0588, 0.80, 0.3, 0.20, 2.3, 1250},
+    {10, 0.75, 7.0, 0.040, 0.0312, 0.65, 0.3, 0.20, 1.8, 1429},
+    {7, 0.70, 6.0, 0.044, 0.027, 0.55, 0.25, 0.20, 1.5, 1667},
+    {5, 0.70, 5.5, 0.0234, 0.021, 0.45, 0.25, 0.20, 1.25, 1818},
+    {3, 0.70, 5.0, 0.0160, 0.0199, 0.40, 0.2, 0.20, 1.1, 2000},
+    {2, 0.65, 4.8, 0.0140, 0.0175, 0.35, 0.2, 0.20, 1.0, 2083},
+    {1, 0.60, 4.5, 0.0125, 0.012, 0.30, 0.15, 0.20, 0.9, 2222},
 }};
 }  // namespace
 
