@@ -10,12 +10,12 @@ put() {  # put FROM TO: copy only when the content differs
   cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
 }
 put "$ROOT/include/dynperiph/plugin.h" "$SRC/include/dynperiph/plugin.h"
-for f in "$ROOT"/qemu/device/*.c "$ROOT"/qemu/device/*.h; do
+for f in "$ROOT"/qemu/device/*.c "$ROOT"/qemu/device/*.h; do  # (trace-events: see below)
   [ -f "$f" ] && put "$f" "$SRC/hw/misc/$(basename "$f")"
 done
 
 MESON="$SRC/hw/misc/meson.build"
-grep -q "CONFIG_DYNPERIPH" "$MESON" ||
+grep -q "^# dynperiph:" "$MESON" ||
   printf '\n# dynperiph: peripherals loaded from shared objects (added by dynperiph qemu/glue.sh)\n' >> "$MESON"
 for f in "$ROOT"/qemu/device/*.c; do
   [ -f "$f" ] || continue
@@ -31,4 +31,15 @@ config DYNPERIPH
     bool
     default y
 K
+fi
+
+# Trace events: qemu/device/trace-events is kept as one marked block at the end of hw/misc/trace-events
+# (the file the device's "trace.h" is generated from); rewritten only when the block changes, since
+# that regenerates hw/misc's trace header and recompiles the files including it.
+EVENTS="$SRC/hw/misc/trace-events"
+BEGIN='# >>> dynperiph (qemu/glue.sh)'; END='# <<< dynperiph'
+if [ -f "$ROOT/qemu/device/trace-events" ]; then
+  tmp=$(mktemp "$EVENTS.XXXXXX")
+  { awk -v b="$BEGIN" -v e="$END" '$0 == b {skip = 1} !skip {print} $0 == e {skip = 0}' "$EVENTS"; echo "$BEGIN"; cat "$ROOT/qemu/device/trace-events"; echo "$END"; } > "$tmp"
+  if cmp -s "$tmp" "$EVENTS"; then rm -f "$tmp"; else mv "$tmp" "$EVENTS"; fi
 fi

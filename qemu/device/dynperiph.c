@@ -1,0 +1,1233 @@
+/*
+ * dynperiph: a peripheral whose behaviour lives in a dynamically loaded plugin (.so)
+ *
+ * Copyright (c) 2026 The dynperiph authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The plugin ABI is include/dynperiph/plugin.h: plain C, no QEMU or glib types, so a plugin never
+ * depends on QEMU internals. This file is the host side of that ABI.
+ *
+ * QEMU interface:
+ *  + user-creatable without a bus (like the generic "loader" device):
+ *      -device dynperiph,plugin=PATH,addr=BASE[,args=STRING][,irq=N][,watch=on][,id=NAME]
+ *  + properties: "plugin" (str, required), "addr" (uint64, base of the MMIO region), "args" (str,
+ *    handed to the plugin's create), "irq" (uint32, first interrupt-controller input: plugin line k
+ *    drives input irq+k), "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
+ *    default on: run the plugin's init in a forked child first, see dp_trial())
+ *  + QOM properties for hot reload (QMP qom-set/qom-get on /machine/peripheral/NAME):
+ *      "reload" (str; writing PATH or "" (= the current file) hot-reloads; reading gives the current file)
+ *      "reload-status" (str, read-only): "idle" | "pending: ..." | "ok: PATH (generation N)" |
+ *                                        "error: REASON"
+ *  + one MMIO region of the plugin's mmio_size at addr in system memory, priority 0: above the
+ *    board's unimplemented-device placeholders (priority -1000)
+ *  + IRQ lines: the unnamed GPIO inputs of the board's interrupt controller, found through QOM
+ *    (/machine/armv7m, else the only "armv7m" or "armv7m_nvic" object)
+ *  + reset: qemu_register_reset (a bus-less device is not part of the qdev reset tree)
+ *  + trace events: dynperiph_* (hw/misc/trace-events, added by qemu/glue.sh)
+ *
+ * Startup errors are reported by realize with error_setg as one line naming the plugin file.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/filemonitor.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/notify.h"
+#include "qemu/queue.h"
+#include "qemu/rcu.h"
+#include "qemu/thread.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "hw/irq.h"
+#include "hw/qdev-core.h"
+#include "hw/qdev-properties.h"
+#include "sysemu/reset.h"
+#include "sysemu/sysemu.h"
+#include "trace.h"
+#include "dynperiph/plugin.h"
+
+#include <dlfcn.h>
+#include <sys/wait.h>
+
+#define TYPE_DYNPERIPH "dynperiph"
+OBJECT_DECLARE_SIMPLE_TYPE(DynPeriphState, DYNPERIPH)
+
+#define DP_IRQ_NONE         UINT32_MAX
+#define DP_MAX_IRQS         32
+#define DP_RELOAD_RETRY_MS  10    /* save_state said BUSY: try again after this long */
+#define DP_WATCH_DEBOUNCE_MS 100  /* quiet time after the last change of a watched file */
+#define DP_TRIAL_TIMEOUT_S  10    /* a plugin init that takes longer than this counts as hung */
+#define DP_ERR_LEN          256
+
+typedef struct DPGen DPGen;
+
+/* A host timer handed to a plugin as dp_timer. */
+typedef struct DPTimer {
+    QEMUTimer timer;
+    DPGen *gen;
+    dp_timer_cb cb;
+    void *opaque;
+    bool deferred;                  /* fired during run_blocking: run when it returns */
+    QLIST_ENTRY(DPTimer) next;
+} DPTimer;
+
+/* One loaded plugin file and the instance created from it ("generation"). */
+struct DPGen {
+    DynPeriphState *s;
+    dp_host host;                   /* host.ctx == this */
+    void *handle;
+    const dp_plugin_desc *desc;
+    dp_instance *inst;
+    char *path;                     /* the file it was loaded from */
+    unsigned number;                /* 1 = loaded at startup, +1 per successful reload */
+    uint32_t irq_level;             /* line levels as last set by this instance */
+    bool trial;                     /* inside the forked trial child: services are inert */
+    QLIST_HEAD(, DPTimer) timers;
+};
+
+struct DynPeriphState {
+    DeviceState parent_obj;
+
+    /* properties */
+    char *plugin;
+    uint64_t addr;
+    char *args;
+    uint32_t irq;
+    bool watch;
+    bool trial;
+
+    char *name;                     /* dp_host.instance_name: the id, or dynperiph@ADDR */
+    MemoryRegion mmio;
+    qemu_irq irqs[DP_MAX_IRQS];
+    unsigned irqs_wired;
+    DPGen *gen;                     /* the live plugin generation */
+    int blocking;                   /* run_blocking calls in flight */
+    Notifier exit_notifier;
+    QTAILQ_ENTRY(DynPeriphState) next;
+
+    /* hot reload */
+    char *reload_path;              /* requested reload not done yet (plugin busy) */
+    char *reload_status;
+    bool reloading;
+    QEMUTimer *retry_timer;         /* QEMU_CLOCK_REALTIME: retry a pending reload */
+    QFileMonitor *monitor;          /* watch=on */
+    char *watch_dir;
+    int64_t watch_id;
+    QEMUTimer *debounce_timer;      /* QEMU_CLOCK_REALTIME: reload once the file is quiet */
+};
+
+static QTAILQ_HEAD(, DynPeriphState) dp_devices = QTAILQ_HEAD_INITIALIZER(dp_devices);
+
+/* ---- host services (dp_host callbacks), registered in dp_host_init() ------------------------- */
+
+static dp_status dp_dma_read(void *ctx, uint64_t addr, void *buf, size_t len);
+static dp_status dp_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len);
+static void dp_set_irq(void *ctx, unsigned line, int level);
+static uint64_t dp_clock_ns(void *ctx);
+static dp_timer *dp_timer_new(void *ctx, dp_timer_cb cb, void *opaque);
+static void dp_timer_arm(void *ctx, dp_timer *t, uint64_t deadline_ns);
+static void dp_timer_cancel(void *ctx, dp_timer *t);
+static void dp_timer_free(void *ctx, dp_timer *t);
+static void dp_log(void *ctx, dp_log_level level, const char *msg);
+static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque);
+static const void *dp_get_capability(void *ctx, const char *id);
+
+static void dp_host_init(DPGen *g)
+{
+    g->host = (dp_host) {
+        .abi = { DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR },
+        .ctx = g,
+        .instance_name = g->s->name,
+        .dma_read = dp_dma_read,
+        .dma_write = dp_dma_write,
+        .set_irq = dp_set_irq,
+        .clock_ns = dp_clock_ns,
+        .timer_new = dp_timer_new,
+        .timer_arm = dp_timer_arm,
+        .timer_cancel = dp_timer_cancel,
+        .timer_free = dp_timer_free,
+        .log = dp_log,
+        .run_blocking = dp_run_blocking,
+        .get_capability = dp_get_capability,
+    };
+}
+
+/* ---- DMA: only guest RAM/ROM, checked byte range first -------------------------------------- */
+
+/* True if every byte of [addr, addr+len) is guest RAM (for writes: writable RAM). RCU held. */
+static bool dp_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
+{
+    while (len > 0) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(&address_space_memory, addr, &xlat, &l,
+                                                   is_write, MEMTXATTRS_UNSPECIFIED);
+        bool ok = memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
+
+        if (!is_write && memory_region_is_romd(mr)) {
+            ok = true;
+        }
+        if (is_write && (mr->readonly || mr->rom_device)) {
+            ok = false;
+        }
+        if (!ok || l == 0) {
+            return false;
+        }
+        l = MIN(l, len);
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
+static dp_status dp_dma(DPGen *g, uint64_t addr, void *buf, size_t len, bool is_write)
+{
+    MemTxResult r;
+
+    if (len > 0 && (addr + len - 1 < addr)) {
+        return DP_ERR_RANGE;                        /* wraps around the address space */
+    }
+    RCU_READ_LOCK_GUARD();
+    if (!dp_range_is_ram(addr, len, is_write)) {
+        return DP_ERR_RANGE;
+    }
+    if (len == 0 || (is_write && g->trial)) {
+        return DP_OK;                               /* the trial child discards writes */
+    }
+    r = is_write ? address_space_write(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
+                                       buf, len)
+                 : address_space_read(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
+                                      buf, len);
+    return r == MEMTX_OK ? DP_OK : DP_ERR_RANGE;
+}
+
+static dp_status dp_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    DPGen *g = ctx;
+    dp_status st = dp_dma(g, addr, buf, len, false);
+
+    trace_dynperiph_dma(g->s->name, "read", addr, len, st);
+    return st;
+}
+
+static dp_status dp_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+    DPGen *g = ctx;
+    dp_status st = dp_dma(g, addr, (void *)buf, len, true);
+
+    trace_dynperiph_dma(g->s->name, "write", addr, len, st);
+    return st;
+}
+
+/* ---- IRQs --------------------------------------------------------------------------------------- */
+
+/* Drives the wired lines to the levels the live generation last set. */
+static void dp_irq_sync(DynPeriphState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->irqs_wired; i++) {
+        qemu_set_irq(s->irqs[i], (s->gen->irq_level >> i) & 1);
+    }
+}
+
+static void dp_set_irq(void *ctx, unsigned line, int level)
+{
+    DPGen *g = ctx;
+    DynPeriphState *s = g->s;
+
+    if (g->trial || line >= g->desc->irq_count) {
+        return;
+    }
+    g->irq_level = deposit32(g->irq_level, line, 1, level != 0);
+    trace_dynperiph_irq(s->name, line, level != 0);
+    /* A generation being loaded only records its levels; they are applied when it goes live. */
+    if (g == s->gen && line < s->irqs_wired) {
+        qemu_set_irq(s->irqs[line], level != 0);
+    }
+}
+
+/*
+ * The interrupt controller: on Cortex-M boards the NVIC, whose inputs the "armv7m" container
+ * re-exports (qdev_pass_gpios moves them, so the container is asked first). Names are QOM type
+ * names; the headers defining them are target-specific and this file is target-independent.
+ */
+static Object *dp_find_intc(void)
+{
+    static const char *const types[] = { "armv7m", "armv7m_nvic" };
+    Object *o = object_resolve_path("/machine/armv7m", NULL);
+    size_t i;
+
+    for (i = 0; !o && i < ARRAY_SIZE(types); i++) {
+        bool ambiguous = false;
+
+        o = object_resolve_path_type("", types[i], &ambiguous);
+        if (ambiguous) {
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+static bool dp_wire_irqs(DynPeriphState *s, unsigned count, Error **errp)
+{
+    Object *intc;
+    unsigned i;
+
+    if (s->irq == DP_IRQ_NONE || count == 0) {
+        return true;                /* plugin lines stay unconnected */
+    }
+    intc = dp_find_intc();
+    if (!intc) {
+        error_setg(errp, "plugin %s: irq=%u given but this machine has no interrupt controller "
+                   "(NVIC) to connect to", s->plugin, s->irq);
+        return false;
+    }
+    for (i = 0; i < count; i++) {
+        g_autofree char *prop = g_strdup_printf("unnamed-gpio-in[%u]", s->irq + i);
+        Object *o = object_resolve_path_component(intc, prop);
+
+        o = o ? object_dynamic_cast(o, TYPE_IRQ) : NULL;
+        if (!o) {
+            error_setg(errp, "plugin %s: needs interrupt inputs %u..%u but the interrupt "
+                       "controller has no input %u", s->plugin, s->irq, s->irq + count - 1,
+                       s->irq + i);
+            return false;
+        }
+        s->irqs[i] = (qemu_irq)o;
+    }
+    s->irqs_wired = count;
+    return true;
+}
+
+/* ---- clock and timers (QEMU_CLOCK_VIRTUAL) -------------------------------------------------- */
+
+static uint64_t dp_clock_ns(void *ctx)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+static void dp_timer_fire(void *opaque)
+{
+    DPTimer *t = opaque;
+
+    if (t->gen->s->blocking) {      /* never call into the instance while its work runs */
+        t->deferred = true;
+        return;
+    }
+    t->cb(t->opaque);
+}
+
+static dp_timer *dp_timer_new(void *ctx, dp_timer_cb cb, void *opaque)
+{
+    DPGen *g = ctx;
+    DPTimer *t;
+
+    if (!cb) {
+        return NULL;
+    }
+    t = g_new0(DPTimer, 1);
+    t->gen = g;
+    t->cb = cb;
+    t->opaque = opaque;
+    timer_init_ns(&t->timer, QEMU_CLOCK_VIRTUAL, dp_timer_fire, t);
+    QLIST_INSERT_HEAD(&g->timers, t, next);
+    return (dp_timer *)t;
+}
+
+static void dp_timer_arm(void *ctx, dp_timer *pt, uint64_t deadline_ns)
+{
+    DPTimer *t = (DPTimer *)pt;
+
+    if (t && !t->gen->trial) {
+        t->deferred = false;
+        timer_mod_ns(&t->timer, MIN(deadline_ns, (uint64_t)INT64_MAX));
+    }
+}
+
+static void dp_timer_cancel(void *ctx, dp_timer *pt)
+{
+    DPTimer *t = (DPTimer *)pt;
+
+    if (t) {
+        t->deferred = false;
+        timer_del(&t->timer);
+    }
+}
+
+static void dp_timer_free(void *ctx, dp_timer *pt)
+{
+    DPTimer *t = (DPTimer *)pt;
+
+    if (t) {
+        timer_del(&t->timer);
+        QLIST_REMOVE(t, next);
+        g_free(t);
+    }
+}
+
+/* Timers that fired while the instance was in run_blocking. */
+static void dp_run_deferred_timers(DPGen *g)
+{
+    DPTimer *t, *tn;
+
+    QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {
+        if (t->deferred) {
+            t->deferred = false;
+            t->cb(t->opaque);       /* may free t: hence the _SAFE walk */
+        }
+    }
+}
+
+/* ---- logging, blocking work, capabilities --------------------------------------------------- */
+
+static void dp_log(void *ctx, dp_log_level level, const char *msg)
+{
+    DPGen *g = ctx;
+    const char *name = g->s->name;
+
+    if (g->trial || !msg) {
+        return;
+    }
+    trace_dynperiph_log(name, level, msg);
+    switch (level) {
+    case DP_LOG_GUEST_ERROR:
+        qemu_log_mask(LOG_GUEST_ERROR, "dynperiph %s: %s\n", name, msg);
+        break;
+    case DP_LOG_UNIMP:
+        qemu_log_mask(LOG_UNIMP, "dynperiph %s: %s\n", name, msg);
+        break;
+    case DP_LOG_ERROR:
+        error_report("dynperiph %s: %s", name, msg);
+        break;
+    default:
+        break;                      /* DEBUG, INFO: the trace event only */
+    }
+}
+
+typedef struct DPWork {
+    dp_work_fn fn;
+    void *opaque;
+} DPWork;
+
+static void *dp_work_thread(void *opaque)
+{
+    DPWork *w = opaque;
+
+    w->fn(w->opaque);
+    return NULL;
+}
+
+/*
+ * Runs fn on a worker thread while the calling thread (a vCPU thread during MMIO, or the main loop
+ * under qtest) waits for it with the BQL released, so QMP, the monitor and other devices keep
+ * running. Guest time stays deterministic under -icount: the waiting vCPU executes no instructions,
+ * so icount-driven QEMU_CLOCK_VIRTUAL does not move, and the result is ready at the same guest
+ * instant however long the host takes. (Without -icount the virtual clock follows host time while
+ * the VM runs, so then the work's wall time is visible to the guest.) While the work runs, nothing
+ * else calls into this device's instance: its timers are deferred (dp_timer_fire), MMIO from other
+ * threads gets a bus error, and a hot reload waits (it counts as busy).
+ */
+static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
+{
+    DPGen *g = ctx;
+    DPWork w = { fn, opaque };
+    QemuThread th;
+    bool locked;
+
+    if (!fn) {
+        return DP_ERR_INVALID;
+    }
+    if (g->trial) {
+        fn(opaque);
+        return DP_OK;
+    }
+    locked = qemu_mutex_iothread_locked();
+    g->s->blocking++;
+    qemu_thread_create(&th, "dynperiph-work", dp_work_thread, &w, QEMU_THREAD_JOINABLE);
+    if (locked) {
+        qemu_mutex_unlock_iothread();
+    }
+    qemu_thread_join(&th);
+    if (locked) {
+        qemu_mutex_lock_iothread();
+    }
+    g->s->blocking--;
+    if (!g->s->blocking) {
+        dp_run_deferred_timers(g);
+    }
+    return DP_OK;
+}
+
+static const void *dp_get_capability(void *ctx, const char *id)
+{
+    return NULL;                    /* ABI 1.0 defines no optional host capability yet */
+}
+
+/* ---- MMIO and reset ------------------------------------------------------------------------- */
+
+static bool dp_callable(DynPeriphState *s, const char *what, hwaddr addr)
+{
+    if (!s->gen) {
+        return false;               /* instance already destroyed (QEMU is exiting) */
+    }
+    if (s->blocking) {
+        qemu_log_mask(LOG_GUEST_ERROR, "dynperiph %s: %s at 0x%" HWADDR_PRIx
+                      " while the plugin's blocking work is in flight\n", s->name, what, addr);
+        return false;
+    }
+    return true;
+}
+
+static MemTxResult dp_mmio_read(void *opaque, hwaddr addr, uint64_t *data, unsigned size,
+                                MemTxAttrs attrs)
+{
+    DynPeriphState *s = opaque;
+    uint64_t value = 0;
+    dp_status st;
+
+    if (!dp_callable(s, "read", addr)) {
+        *data = 0;
+        return MEMTX_ERROR;
+    }
+    st = s->gen->desc->read(s->gen->inst, addr, size, &value);
+    *data = size < 8 ? extract64(value, 0, size * 8) : value;
+    trace_dynperiph_read(s->name, addr, size, *data, st);
+    return st == DP_OK ? MEMTX_OK : MEMTX_ERROR;
+}
+
+static MemTxResult dp_mmio_write(void *opaque, hwaddr addr, uint64_t data, unsigned size,
+                                 MemTxAttrs attrs)
+{
+    DynPeriphState *s = opaque;
+    dp_status st;
+
+    if (!dp_callable(s, "write", addr)) {
+        return MEMTX_ERROR;
+    }
+    st = s->gen->desc->write(s->gen->inst, addr, size, data);
+    trace_dynperiph_write(s->name, addr, size, data, st);
+    return st == DP_OK ? MEMTX_OK : MEMTX_ERROR;
+}
+
+static const MemoryRegionOps dp_mmio_ops = {
+    .read_with_attrs = dp_mmio_read,
+    .write_with_attrs = dp_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },   /* the plugin sees the real size */
+};
+
+static void dp_reset(void *opaque)
+{
+    DynPeriphState *s = opaque;
+
+    if (s->gen && s->gen->desc->reset) {
+        trace_dynperiph_reset(s->name);
+        s->gen->desc->reset(s->gen->inst);
+    }
+}
+
+/* ---- loading a plugin file ------------------------------------------------------------------ */
+
+/*
+ * glibc's dlopen returns the already-loaded object for a path it has seen, so every load goes
+ * through a private copy with a unique name, deleted right after dlopen (the mapping stays valid).
+ * This also keeps a running QEMU safe when the build overwrites the original in place. The copy
+ * sits next to the original (hidden name) so $ORIGIN-relative dependencies and a plugin that
+ * finds sibling files through dladdr keep working; when that directory is not writable it goes
+ * to a private mkdtemp directory instead.
+ */
+typedef struct DPCopy {
+    char *path;
+    char *tmpdir;                   /* non-NULL when the copy lives in a private temp dir */
+} DPCopy;
+
+static bool dp_write_copy(const char *dst, const char *data, size_t len)
+{
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    bool ok;
+
+    if (fd < 0) {
+        return false;
+    }
+    ok = qemu_write_full(fd, data, len) == len;
+    ok = (close(fd) == 0) && ok;
+    if (!ok) {
+        unlink(dst);
+    }
+    return ok;
+}
+
+static bool dp_copy_make(const char *path, DPCopy *c, Error **errp)
+{
+    static unsigned counter;
+    g_autofree char *data = NULL;
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autoptr(GError) gerr = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        error_setg(errp, "plugin %s: cannot read: %s", path, gerr->message);
+        return false;
+    }
+    c->tmpdir = NULL;
+    c->path = g_strdup_printf("%s/.%s.dynperiph-%d-%u", dir, base, (int)getpid(), ++counter);
+    if (dp_write_copy(c->path, data, len)) {
+        return true;
+    }
+    g_free(c->path);
+    c->tmpdir = g_dir_make_tmp("dynperiph-XXXXXX", &gerr);
+    if (!c->tmpdir) {
+        c->path = NULL;
+        error_setg(errp, "plugin %s: cannot make a private copy: %s", path, gerr->message);
+        return false;
+    }
+    c->path = g_strdup_printf("%s/%u-%s", c->tmpdir, counter, base);
+    if (!dp_write_copy(c->path, data, len)) {
+        error_setg_errno(errp, errno, "plugin %s: cannot write a private copy in %s", path,
+                         c->tmpdir);
+        rmdir(c->tmpdir);
+        g_free(c->tmpdir);
+        g_free(c->path);
+        c->path = c->tmpdir = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void dp_copy_remove(DPCopy *c)
+{
+    if (c->path) {
+        unlink(c->path);
+    }
+    if (c->tmpdir) {
+        rmdir(c->tmpdir);
+    }
+    g_free(c->path);
+    g_free(c->tmpdir);
+    c->path = c->tmpdir = NULL;
+}
+
+/* dlerror() names the private copy; say the user's file instead. */
+static const char *dp_dlerror(const DPCopy *c)
+{
+    const char *e = dlerror();
+    size_t n = strlen(c->path);
+
+    if (!e) {
+        return "unknown dlopen error";
+    }
+    if (!strncmp(e, c->path, n) && !strncmp(e + n, ": ", 2)) {
+        e += n + 2;
+    }
+    return e;
+}
+
+static bool dp_abi_ok(dp_version v)
+{
+    return v.major == DYNPERIPH_ABI_MAJOR && v.minor <= DYNPERIPH_ABI_MINOR;
+}
+
+static void dp_abi_error(const char *path, dp_version v, Error **errp)
+{
+    if (DYNPERIPH_ABI_MINOR == 0) {
+        error_setg(errp, "plugin %s: plugin ABI %u.%u, this QEMU supports %u.0", path,
+                   v.major, v.minor, DYNPERIPH_ABI_MAJOR);
+    } else {
+        error_setg(errp, "plugin %s: plugin ABI %u.%u, this QEMU supports %u.0 to %u.%u", path,
+                   v.major, v.minor, DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MAJOR,
+                   DYNPERIPH_ABI_MINOR);
+    }
+}
+
+static bool dp_desc_ok(const char *path, const dp_plugin_desc *d, Error **errp)
+{
+    const char *missing = !d->create ? "create" : !d->destroy ? "destroy"
+                          : !d->read ? "read" : !d->write ? "write" : NULL;
+
+    if (!dp_abi_ok(d->abi)) {
+        dp_abi_error(path, d->abi, errp);
+    } else if (missing) {
+        error_setg(errp, "plugin %s: bad descriptor: no %s callback", path, missing);
+    } else if (d->mmio_size == 0) {
+        error_setg(errp, "plugin %s: bad descriptor: mmio_size is 0", path);
+    } else if (d->irq_count > DP_MAX_IRQS) {
+        error_setg(errp, "plugin %s: bad descriptor: irq_count %u exceeds %d", path,
+                   d->irq_count, DP_MAX_IRQS);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/* State carried from the old generation to the new one on hot reload. */
+typedef struct DPState {
+    uint32_t version;
+    void *data;
+    size_t len;
+} DPState;
+
+/* Creates the instance of g (and restores st into it when st != NULL). */
+static bool dp_instantiate(DPGen *g, const char *args, const DPState *st, Error **errp)
+{
+    char err[DP_ERR_LEN] = "";
+    dp_status rc;
+
+    g->inst = g->desc->create(&g->host, args, err, sizeof(err));
+    if (!g->inst) {
+        err[sizeof(err) - 1] = 0;
+        error_setg(errp, "plugin %s: create failed (args \"%s\"): %s", g->path, args,
+                   err[0] ? err : "no reason given");
+        return false;
+    }
+    if (!st) {
+        return true;
+    }
+    rc = g->desc->load_state ? g->desc->load_state(g->inst, st->version, st->data, st->len)
+                             : DP_ERR_UNSUPPORTED;
+    if (rc != DP_OK) {
+        error_setg(errp, "plugin %s: load_state refused the state of version %u (%zu bytes): "
+                   "status %d", g->path, st->version, st->len, rc);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Crash guard. A plugin runs inside QEMU's process, so a crash in its code cannot be caught there
+ * (a SIGSEGV handler cannot safely resume). What can be done: run the risky first steps (dlopen
+ * with the plugin's constructors, the entry point, create, load_state, destroy) once in a forked
+ * child first. A child killed by a signal, or hung past DP_TRIAL_TIMEOUT_S, means the file is
+ * refused and the running plugin keeps going. In the child the host services are inert (no IRQ,
+ * timers never fire, DMA writes discarded, logs dropped). Not covered: a plugin that crashes only
+ * later, in MMIO or timer callbacks, or only in the real process (non-deterministic init); such a
+ * crash still takes QEMU down. Disable with trial=off.
+ */
+static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const char *args,
+                                           const DPState *st)
+{
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM };
+    sigset_t none;
+    dp_entry_fn entry;
+    void *h;
+    int fd = open("/dev/null", O_WRONLY);
+    size_t i;
+
+    if (fd >= 0) {                  /* the real load prints whatever the plugin prints */
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+    }
+    for (i = 0; i < ARRAY_SIZE(sigs); i++) {
+        signal(sigs[i], SIG_DFL);
+    }
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    alarm(DP_TRIAL_TIMEOUT_S);
+    g->trial = true;
+    h = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
+    entry = h ? (dp_entry_fn)dlsym(h, DYNPERIPH_ENTRY_SYMBOL) : NULL;
+    if (entry) {
+        g->desc = entry((dp_version) { DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR });
+        if (g->desc && dp_abi_ok(g->desc->abi) && g->desc->create) {
+            g->inst = g->desc->create(&g->host, args, (char[DP_ERR_LEN]) { 0 }, DP_ERR_LEN);
+            if (g->inst && st && g->desc->load_state) {
+                g->desc->load_state(g->inst, st->version, st->data, st->len);
+            }
+            if (g->inst && g->desc->destroy) {
+                g->desc->destroy(g->inst);
+            }
+        }
+    }
+    _exit(0);                       /* errors other than crashes are reported by the real load */
+}
+
+static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState *st,
+                     Error **errp)
+{
+    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_HOST) + (DP_TRIAL_TIMEOUT_S + 2) * 1000;
+    int status = 0;
+    pid_t pid, r;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        return true;                /* no guard possible; load without it */
+    }
+    if (pid == 0) {
+        dp_trial_child(g, copy, args, st);
+    }
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+           qemu_clock_get_ms(QEMU_CLOCK_HOST) < deadline) {
+        g_usleep(1000);
+    }
+    if (r == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        error_setg(errp, "plugin %s: hung during initialisation (trial load)", g->path);
+        return false;
+    }
+    if (r == pid && WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+
+        if (sig == SIGALRM) {
+            error_setg(errp, "plugin %s: hung during initialisation (more than %d s in a trial "
+                       "load)", g->path, DP_TRIAL_TIMEOUT_S);
+        } else {
+            error_setg(errp, "plugin %s: crashed during initialisation (signal %d, %s, in a "
+                       "trial load)", g->path, sig, strsignal(sig));
+        }
+        return false;
+    }
+    return true;
+}
+
+static void dp_gen_free(DPGen *g)
+{
+    DPTimer *t, *tn;
+
+    if (!g) {
+        return;
+    }
+    if (g->inst) {
+        g->desc->destroy(g->inst);
+    }
+    QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {   /* timers the plugin did not free */
+        dp_timer_free(&g->host, (dp_timer *)t);
+    }
+    if (g->handle) {
+        dlclose(g->handle);
+    }
+    g_free(g->path);
+    g_free(g);
+}
+
+/*
+ * Opens `path` and checks its descriptor; no instance yet. When `trial_args` is non-NULL the
+ * trial child also runs create(trial_args) and load_state(st) before the file is used here.
+ */
+static DPGen *dp_gen_open(DynPeriphState *s, const char *path, const char *trial_args,
+                          const DPState *st, Error **errp)
+{
+    DPGen *g = g_new0(DPGen, 1);
+    DPCopy copy = { 0 };
+    dp_entry_fn entry;
+    struct stat sb;
+
+    g->s = s;
+    g->path = g_strdup(path);
+    QLIST_INIT(&g->timers);
+    dp_host_init(g);
+    if (stat(path, &sb) < 0) {
+        error_setg(errp, "plugin %s: %s", path,
+                   errno == ENOENT ? "file not found" : strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        error_setg(errp, "plugin %s: not a regular file", path);
+        goto fail;
+    }
+    if (!dp_copy_make(path, &copy, errp)) {
+        goto fail;
+    }
+    if (trial_args && !dp_trial(g, copy.path, trial_args, st, errp)) {
+        goto fail;
+    }
+    g->handle = dlopen(copy.path, RTLD_NOW | RTLD_LOCAL);
+    if (!g->handle) {
+        error_setg(errp, "plugin %s: not a loadable plugin: %s", path, dp_dlerror(&copy));
+        goto fail;
+    }
+    dp_copy_remove(&copy);
+    entry = (dp_entry_fn)dlsym(g->handle, DYNPERIPH_ENTRY_SYMBOL);
+    if (!entry) {
+        error_setg(errp, "plugin %s: not a dynperiph plugin: no '%s' symbol", path,
+                   DYNPERIPH_ENTRY_SYMBOL);
+        goto fail;
+    }
+    g->desc = entry((dp_version) { DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR });
+    if (!g->desc) {
+        error_setg(errp, "plugin %s: the entry point returned no descriptor (the plugin cannot "
+                   "work with host ABI %u.%u)", path, DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR);
+        goto fail;
+    }
+    if (!dp_desc_ok(path, g->desc, errp)) {
+        goto fail;
+    }
+    return g;
+
+fail:
+    dp_copy_remove(&copy);
+    dp_gen_free(g);
+    return NULL;
+}
+
+/* ---- hot reload ------------------------------------------------------------------------------ */
+
+static void dp_set_status(DynPeriphState *s, char *status)
+{
+    g_free(s->reload_status);
+    s->reload_status = status;
+    trace_dynperiph_reload(s->name, status);
+}
+
+/* Reads the live instance's state. Returns DP_ERR_BUSY while it has work in flight. */
+static dp_status dp_save_state(DynPeriphState *s, DPState *st, Error **errp)
+{
+    DPGen *g = s->gen;
+    dp_status rc;
+    size_t len = 0;
+
+    st->version = g->desc->state_version;
+    st->data = NULL;
+    st->len = 0;
+    if (s->blocking) {
+        return DP_ERR_BUSY;
+    }
+    if (!g->desc->save_state) {
+        error_setg(errp, "plugin %s has no save_state: reloading it would reset its registers",
+                   g->path);
+        return DP_ERR_UNSUPPORTED;
+    }
+    rc = g->desc->save_state(g->inst, NULL, 0, &len);
+    if (rc == DP_OK) {
+        st->data = g_malloc0(MAX(len, 1));
+        rc = g->desc->save_state(g->inst, st->data, len, &st->len);
+    }
+    if (rc != DP_OK) {
+        g_free(st->data);
+        st->data = NULL;
+        if (rc != DP_ERR_BUSY) {
+            error_setg(errp, "plugin %s: save_state failed: status %d", g->path, rc);
+        }
+    }
+    return rc;
+}
+
+/* Loads `path` as the next generation and swaps it in, keeping the old one on any failure. */
+static bool dp_swap_in(DynPeriphState *s, const char *path, const DPState *st, Error **errp)
+{
+    DPGen *old = s->gen;
+    DPGen *g = dp_gen_open(s, path, s->trial ? s->args : NULL, st, errp);
+
+    if (!g) {
+        return false;
+    }
+    if (g->desc->mmio_size != old->desc->mmio_size) {
+        error_setg(errp, "plugin %s: MMIO size 0x%" PRIx64 " differs from the running plugin's "
+                   "0x%" PRIx64 "; restart QEMU to change it", path, g->desc->mmio_size,
+                   old->desc->mmio_size);
+    } else if (g->desc->irq_count > old->desc->irq_count) {
+        error_setg(errp, "plugin %s: needs %u IRQ lines, the running plugin was wired with %u; "
+                   "restart QEMU to change it", path, g->desc->irq_count, old->desc->irq_count);
+    } else if (dp_instantiate(g, s->args, st, errp)) {
+        g->number = old->number + 1;
+        s->gen = g;
+        dp_irq_sync(s);
+        dp_gen_free(old);
+        return true;
+    }
+    dp_gen_free(g);
+    return false;
+}
+
+static void dp_try_reload(DynPeriphState *s, Error **errp)
+{
+    g_autofree char *path = g_strdup(s->reload_path);
+    Error *err = NULL;
+    DPState st;
+    dp_status rc;
+
+    rc = dp_save_state(s, &st, &err);
+    if (rc == DP_ERR_BUSY) {
+        dp_set_status(s, g_strdup_printf("pending: %s (plugin busy, retrying)", path));
+        timer_mod(s->retry_timer,
+                  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + DP_RELOAD_RETRY_MS);
+        return;
+    }
+    g_free(s->reload_path);
+    s->reload_path = NULL;
+    s->reloading = true;
+    if (rc == DP_OK) {
+        dp_swap_in(s, path, &st, &err);
+    }
+    s->reloading = false;
+    g_free(st.data);
+    if (err) {
+        dp_set_status(s, g_strdup_printf("error: %s", error_get_pretty(err)));
+        error_propagate(errp, err);
+        return;
+    }
+    dp_set_status(s, g_strdup_printf("ok: %s (generation %u)", path, s->gen->number));
+}
+
+/* Starts a hot reload of `path` ("" = the current file). */
+static void dp_request_reload(DynPeriphState *s, const char *path, Error **errp)
+{
+    if (!s->gen) {
+        error_setg(errp, "dynperiph %s: no plugin loaded", s->name);
+        return;
+    }
+    if (s->reloading) {
+        error_setg(errp, "dynperiph %s: a reload is already in progress", s->name);
+        return;
+    }
+    g_free(s->reload_path);
+    s->reload_path = g_strdup(path && *path ? path : s->gen->path);
+    dp_try_reload(s, errp);
+}
+
+/* Retry timer and watch debounce timer: asynchronous, so failures go to stderr as well. */
+static void dp_reload_async(DynPeriphState *s, const char *path)
+{
+    Error *err = NULL;
+
+    if (s->reloading) {
+        return;
+    }
+    if (path) {
+        g_free(s->reload_path);
+        s->reload_path = g_strdup(path);
+    }
+    if (s->reload_path) {
+        dp_try_reload(s, &err);
+    }
+    if (err) {
+        warn_reportf_err(err, "dynperiph %s: reload failed, the previous plugin keeps running: ",
+                         s->name);
+    }
+}
+
+static void dp_retry_cb(void *opaque)
+{
+    dp_reload_async(opaque, NULL);
+}
+
+static void dp_debounce_cb(void *opaque)
+{
+    DynPeriphState *s = opaque;
+
+    if (access(s->plugin, R_OK) == 0) {    /* deleted and not (yet) recreated: wait for more */
+        dp_reload_async(s, s->plugin);
+    }
+}
+
+/* Runs in the main loop (BQL held) with the monitor's lock held: only (re)arm a timer here. */
+static void dp_watch_cb(int64_t id, QFileMonitorEvent ev, const char *name, void *opaque)
+{
+    DynPeriphState *s = opaque;
+
+    if (ev == QFILE_MONITOR_EVENT_CREATED || ev == QFILE_MONITOR_EVENT_MODIFIED ||
+        ev == QFILE_MONITOR_EVENT_ATTRIBUTES) {
+        timer_mod(s->debounce_timer,
+                  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + DP_WATCH_DEBOUNCE_MS);
+    }
+}
+
+static bool dp_watch_start(DynPeriphState *s, Error **errp)
+{
+    g_autofree char *base = g_path_get_basename(s->plugin);
+    Error *err = NULL;
+
+    s->monitor = qemu_file_monitor_new(&err);
+    if (s->monitor) {
+        s->watch_dir = g_path_get_dirname(s->plugin);
+        s->watch_id = qemu_file_monitor_add_watch(s->monitor, s->watch_dir, base, dp_watch_cb,
+                                                  s, &err);
+    }
+    if (err) {
+        error_setg(errp, "plugin %s: watch=on: %s", s->plugin, error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    s->debounce_timer = timer_new_ms(QEMU_CLOCK_REALTIME, dp_debounce_cb, s);
+    return true;
+}
+
+static char *dp_get_reload(Object *obj, Error **errp)
+{
+    DynPeriphState *s = DYNPERIPH(obj);
+
+    return g_strdup(s->gen ? s->gen->path : s->plugin);
+}
+
+static void dp_set_reload(Object *obj, const char *value, Error **errp)
+{
+    DynPeriphState *s = DYNPERIPH(obj);
+
+    if (!DEVICE(obj)->realized) {
+        error_setg(errp, "dynperiph: 'reload' is only valid on a running device");
+        return;
+    }
+    dp_request_reload(s, value, errp);
+}
+
+static char *dp_get_reload_status(Object *obj, Error **errp)
+{
+    return g_strdup(DYNPERIPH(obj)->reload_status);
+}
+
+/* ---- realize / unrealize --------------------------------------------------------------------- */
+
+static bool dp_check_overlap(DynPeriphState *s, uint64_t size, Error **errp)
+{
+    DynPeriphState *o;
+
+    if (s->addr + size - 1 < s->addr) {
+        error_setg(errp, "plugin %s: region at 0x%" PRIx64 " of size 0x%" PRIx64
+                   " wraps around the address space", s->plugin, s->addr, size);
+        return false;
+    }
+    QTAILQ_FOREACH(o, &dp_devices, next) {
+        uint64_t osize = o->gen->desc->mmio_size;
+
+        if (s->addr <= o->addr + osize - 1 && o->addr <= s->addr + size - 1) {
+            error_setg(errp, "plugin %s: region 0x%" PRIx64 "..0x%" PRIx64 " overlaps dynperiph "
+                       "'%s' (%s) at 0x%" PRIx64 "..0x%" PRIx64, s->plugin, s->addr,
+                       s->addr + size - 1, o->name, o->gen->path, o->addr, o->addr + osize - 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void dp_exit_notify(Notifier *n, void *data);
+
+static void dp_realize(DeviceState *dev, Error **errp)
+{
+    DynPeriphState *s = DYNPERIPH(dev);
+    DPGen *g;
+
+    s->name = dev->id ? g_strdup(dev->id) : g_strdup_printf("dynperiph@0x%" PRIx64, s->addr);
+    if (!s->plugin || !*s->plugin) {
+        error_setg(errp, "dynperiph %s: property 'plugin' (path of the plugin .so) is required",
+                   s->name);
+        return;
+    }
+    if (!s->args) {
+        s->args = g_strdup("");
+    }
+    g = dp_gen_open(s, s->plugin, s->trial ? s->args : NULL, NULL, errp);
+    if (!g) {
+        return;
+    }
+    if (!dp_check_overlap(s, g->desc->mmio_size, errp) ||
+        !dp_wire_irqs(s, g->desc->irq_count, errp) ||
+        (s->watch && !dp_watch_start(s, errp)) ||
+        !dp_instantiate(g, s->args, NULL, errp)) {
+        dp_gen_free(g);
+        return;
+    }
+    g->number = 1;
+    s->gen = g;
+    s->reload_status = g_strdup("idle");
+    s->retry_timer = timer_new_ms(QEMU_CLOCK_REALTIME, dp_retry_cb, s);
+    memory_region_init_io(&s->mmio, OBJECT(dev), &dp_mmio_ops, s, s->name, g->desc->mmio_size);
+    memory_region_add_subregion_overlap(get_system_memory(), s->addr, &s->mmio, 0);
+    qemu_register_reset(dp_reset, s);
+    s->exit_notifier.notify = dp_exit_notify;
+    qemu_add_exit_notifier(&s->exit_notifier);
+    QTAILQ_INSERT_TAIL(&dp_devices, s, next);
+}
+
+static void dp_teardown(DynPeriphState *s)
+{
+    if (s->monitor) {
+        qemu_file_monitor_free(s->monitor);
+        s->monitor = NULL;
+    }
+    if (s->debounce_timer) {
+        timer_free(s->debounce_timer);
+        s->debounce_timer = NULL;
+    }
+    if (s->retry_timer) {
+        timer_free(s->retry_timer);
+        s->retry_timer = NULL;
+    }
+    dp_gen_free(s->gen);
+    s->gen = NULL;
+}
+
+/*
+ * QEMU does not unrealize devices when it exits, but a plugin may own host resources (temporary
+ * files, threads, child processes) that only its destroy() releases. exit() may come from a vCPU
+ * thread (semihosting SYS_EXIT), so take the BQL unless this thread already holds it.
+ */
+static void dp_exit_notify(Notifier *n, void *data)
+{
+    DynPeriphState *s = container_of(n, DynPeriphState, exit_notifier);
+    bool locked = qemu_mutex_iothread_locked();
+
+    if (s->blocking) {
+        return;                     /* its work thread still uses the instance */
+    }
+    if (!locked) {
+        qemu_mutex_lock_iothread();
+    }
+    dp_teardown(s);
+    if (!locked) {
+        qemu_mutex_unlock_iothread();
+    }
+}
+
+static void dp_unrealize(DeviceState *dev)
+{
+    DynPeriphState *s = DYNPERIPH(dev);
+
+    QTAILQ_REMOVE(&dp_devices, s, next);
+    notifier_remove(&s->exit_notifier);
+    qemu_unregister_reset(dp_reset, s);
+    memory_region_del_subregion(get_system_memory(), &s->mmio);
+    dp_teardown(s);
+    g_free(s->reload_path);
+    g_free(s->reload_status);
+    g_free(s->watch_dir);
+    g_free(s->name);
+}
+
+static Property dp_properties[] = {
+    DEFINE_PROP_STRING("plugin", DynPeriphState, plugin),
+    DEFINE_PROP_UINT64("addr", DynPeriphState, addr, 0),
+    DEFINE_PROP_STRING("args", DynPeriphState, args),
+    DEFINE_PROP_UINT32("irq", DynPeriphState, irq, DP_IRQ_NONE),
+    DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
+    DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static void dp_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->realize = dp_realize;
+    dc->unrealize = dp_unrealize;
+    dc->desc = "Peripheral implemented by a dynamically loaded plugin";
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    device_class_set_props(dc, dp_properties);
+    object_class_property_add_str(klass, "reload", dp_get_reload, dp_set_reload);
+    object_class_property_set_description(klass, "reload",
+        "write a plugin path (empty: the current one) to hot-reload it without a reset");
+    object_class_property_add_str(klass, "reload-status", dp_get_reload_status, NULL);
+    object_class_property_set_description(klass, "reload-status",
+        "idle | pending: ... | ok: PATH (generation N) | error: REASON");
+}
+
+static const TypeInfo dp_info = {
+    .name = TYPE_DYNPERIPH,
+    .parent = TYPE_DEVICE,
+    .instance_size = sizeof(DynPeriphState),
+    .class_init = dp_class_init,
+};
+
+static void dp_register_types(void)
+{
+    type_register_static(&dp_info);
+}
+
+type_init(dp_register_types)
