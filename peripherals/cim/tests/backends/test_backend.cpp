@@ -4,7 +4,8 @@
 //   -DTEST_NULL_ENTRY                      cim_backend_entry returns NULL
 // open(): params {"reject": "<why>"} makes open fail with that text; every open records its params
 // JSON and base_dir, readable through test_backend_last_params()/test_backend_last_base_dir().
-// run(): outputs = the reference MVM; params {"fail": "<why>"} makes run fail instead.
+// run(): outputs = the reference MVM, metrics {100 ns, 1 pJ, 2 um^2, 3 uW}; params {"fail": "<why>"}
+// makes run fail instead, {"short": "yes"} returns one result word too few.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <cstdio>
 #include <cstring>
@@ -26,6 +27,7 @@ int g_open_count = 0;
 
 struct cim_op {
     std::string fail;
+    bool short_output;
 };
 
 extern "C" __attribute__((visibility("default"))) const char *test_backend_last_params() { return g_last_params.c_str(); }
@@ -54,7 +56,7 @@ cim_op *t_open(const char *params, const char *base, char *err, size_t n) {
         std::snprintf(err, n, "param 'reject': %s", reject.c_str());
         return nullptr;
     }
-    return new cim_op{find_str(params, "fail")};
+    return new cim_op{find_str(params, "fail"), !find_str(params, "short").empty()};
 }
 
 dp_status t_run(cim_op *op, const cim_request *req, cim_result *res) {
@@ -64,7 +66,7 @@ dp_status t_run(cim_op *op, const cim_request *req, cim_result *res) {
     }
     auto out = dynperiph::cim::reference_mvm(*req);
     std::memcpy(res->outputs, out.data(), out.size() * 4);
-    res->out_count = out.size();
+    res->out_count = op->short_output ? out.size() - 1 : out.size();
     res->metrics = {100, 1, 2, 3};
     return DP_OK;
 }
