@@ -82,12 +82,19 @@ Progress make_progress(bool on) {
 }
 
 int run_mvm(const ConfigArgs &ca, const std::string &wpath, const std::string &xpath, const std::string &dtype_text,
-            const std::string &out_path, bool json, const std::string &json_file) {
+            const std::string &out_path, bool json, const std::string &json_file, std::int64_t want_rows, std::int64_t want_cols) {
     const Resolved r = resolve(build_config(ca));
     const CsvMatrix w = read_csv(wpath);
+    if (want_rows >= 0 && std::int64_t(w.rows) != want_rows)
+        throw Error("cimsim: " + wpath + ": has " + std::to_string(w.rows) + " rows, --rows says " + std::to_string(want_rows));
+    if (want_cols >= 0 && std::int64_t(w.cols) != want_cols)
+        throw Error("cimsim: " + wpath + ": has " + std::to_string(w.cols) + " columns, --cols says " + std::to_string(want_cols));
     std::optional<CsvMatrix> x;
     if (!xpath.empty()) {
-        x = read_csv(xpath);
+        x = read_csv(xpath, true);  // an empty inputs file = no vectors (PPA only)
+        if (x->rows == 0) x.reset();
+    }
+    if (x) {
         if (x->cols != w.rows)
             throw Error("cimsim: " + xpath + ": input vectors have " + std::to_string(x->cols) + " values but " + wpath +
                         " has " + std::to_string(w.rows) + " rows (one input per weight row)");
@@ -99,6 +106,10 @@ int run_mvm(const ConfigArgs &ca, const std::string &wpath, const std::string &x
     p.rows = w.rows, p.cols = w.cols, p.n_vectors = x ? x->rows : 0;
     p.weights = w.values;
     if (x) p.inputs = x->values;
+    if (p.dtype == Dtype::Float32) {  // float32 semantics: "%.9g" text maps back to the exact float
+        for (auto &v : p.weights) v = double(float(v));
+        for (auto &v : p.inputs) v = double(float(v));
+    }
     const MvmOutput out = run_functional(r, p);
     const Ppa ppa = estimate_layer(r, map_matrix(r, p.rows, p.cols), p.n_vectors);
     const MvmReport rep{p, out, ppa, r};
@@ -165,12 +176,15 @@ int main(int argc, char **argv) {
     ConfigArgs mvm_cfg;
     std::string wpath, xpath, out_path, dtype = "auto", json_file;
     bool mvm_json_flag = false;
+    std::int64_t want_rows = -1, want_cols = -1;
     mvm->add_option("--weights,-w", wpath, "weights CSV: rows × cols (rows = inputs, cols = outputs)")->required()->check(CLI::ExistingFile);
     mvm->add_option("--inputs,-x", xpath, "inputs CSV: one vector of `rows` values per line (omit for PPA only)")->check(CLI::ExistingFile);
     mvm->add_option("--dtype", dtype, "auto | int8 | int16 | int32 | float32 (auto: float32 if any value is not an integer)");
     mvm->add_option("--out,-o", out_path, "write the outputs as CSV (one vector per line)");
     mvm->add_flag("--json", mvm_json_flag, "print JSON {outputs, metrics, details} instead of the report");
     mvm->add_option("--json-file", json_file, "also write the JSON result to this file");
+    mvm->add_option("--rows", want_rows, "expected weight rows (checked against the CSV)");
+    mvm->add_option("--cols", want_cols, "expected weight columns (checked against the CSV)");
     add_config_options(mvm, mvm_cfg);
 
     auto *net = app.add_subcommand("network", "PPA (and functional run) of a NeuroSim-format network");
@@ -222,7 +236,7 @@ int main(int argc, char **argv) {
     }
 
     try {
-        if (mvm->parsed()) return run_mvm(mvm_cfg, wpath, xpath, dtype, out_path, mvm_json_flag, json_file);
+        if (mvm->parsed()) return run_mvm(mvm_cfg, wpath, xpath, dtype, out_path, mvm_json_flag, json_file, want_rows, want_cols);
         if (net->parsed()) return run_net(resolve(build_config(net_cfg)), net_csv, net_files, net_json, net_progress);
         if (ns->parsed()) {
             if (ns_args.size() < 5)

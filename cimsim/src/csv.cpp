@@ -11,7 +11,7 @@
 
 namespace cimsim {
 
-CsvMatrix parse_csv(const std::string &text, const std::string &name) {
+CsvMatrix parse_csv(const std::string &text, const std::string &name, bool allow_empty) {
     CsvMatrix m;
     m.path = name;
     std::size_t pos = 0, line_no = 0;
@@ -60,17 +60,17 @@ CsvMatrix parse_csv(const std::string &text, const std::string &name) {
         ++m.rows;
         pos = eol + 1;
     }
-    if (m.rows == 0) throw Error("cimsim: " + name + ": no data rows");
+    if (m.rows == 0 && !allow_empty) throw Error("cimsim: " + name + ": no data rows");
     return m;
 }
 
-CsvMatrix read_csv(const std::string &path) {
+CsvMatrix read_csv(const std::string &path, bool allow_empty) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cimsim: cannot open '" + path + "'");
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) throw Error("cimsim: error reading '" + path + "'");
-    return parse_csv(ss.str(), path);
+    return parse_csv(ss.str(), path, allow_empty);
 }
 
 namespace {

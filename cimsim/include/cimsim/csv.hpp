@@ -18,9 +18,10 @@ struct CsvMatrix {
     bool all_integers = true;     // every token was written as an integer (no '.', 'e', "nan", ...)
 };
 
-CsvMatrix read_csv(const std::string &path);
+// allow_empty: a file without data rows gives a 0-row matrix instead of an error.
+CsvMatrix read_csv(const std::string &path, bool allow_empty = false);
 // Parses CSV text (used by read_csv; `name` appears in errors).
-CsvMatrix parse_csv(const std::string &text, const std::string &name);
+CsvMatrix parse_csv(const std::string &text, const std::string &name, bool allow_empty = false);
 
 // Writes rows of integers / floats (%.9g, round-trips float32). Throws Error on I/O failure.
 void write_csv_ints(const std::string &path, const std::vector<std::int64_t> &v, std::uint32_t cols);
