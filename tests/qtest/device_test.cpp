@@ -18,8 +18,8 @@ namespace {
 
 constexpr uint64_t kBase = 0x40120000;  // test area of the mps2-an385 address plan
 constexpr uint64_t kBase2 = 0x40121000;
-constexpr int kIrq = 18;                 // test IRQs: 18+
-constexpr int kIrq2 = 20;
+constexpr int kIrq = 25;                 // free NVIC inputs on mps2-an385: 23, 25-31
+constexpr int kIrq2 = 27;
 constexpr uint64_t kSram = 0x20000000;   // mps2-an385 SSRAM2/3, 8 MiB
 
 std::string dev(const std::string& so, uint64_t addr, const std::string& extra = "")
@@ -31,7 +31,7 @@ std::string dev(const std::string& so, uint64_t addr, const std::string& extra =
 
 std::vector<std::string> one_device(const std::string& extra = "")
 {
-    return {"-device", dev("test-periph", kBase, ",irq=18,id=dp0" + extra)};
+    return {"-device", dev("test-periph", kBase, ",irq=25,id=dp0" + extra)};
 }
 
 std::vector<uint8_t> pattern(size_t n, uint8_t seed)
@@ -217,8 +217,8 @@ TEST(DynperiphDevice, SystemResetResetsThePlugin)
 
 TEST(DynperiphDevice, TwoInstancesAreIndependent)
 {
-    Qemu q({"-device", dev("test-periph", kBase, ",irq=18,id=dp0,args=scratch=1"), "-device",
-            dev("test-periph-v2", kBase2, ",irq=20,id=dp1,args=scratch=2")});
+    Qemu q({"-device", dev("test-periph", kBase, ",irq=25,id=dp0,args=scratch=1"), "-device",
+            dev("test-periph-v2", kBase2, ",irq=27,id=dp1,args=scratch=2")});
     q.irq_intercept_in("/machine/armv7m");
     EXPECT_EQ(q.readl(kBase + TP_REG_ID), (TP_ID_BASE + 1));
     EXPECT_EQ(q.readl(kBase2 + TP_REG_ID), (TP_ID_BASE + 2));

@@ -23,7 +23,7 @@ namespace {
 
 constexpr uint64_t kBase = 0x40120000;
 constexpr uint64_t kSram = 0x20000000;
-constexpr int kIrq = 18;
+constexpr int kIrq = 25;
 constexpr uint32_t kIdV1 = TP_ID_BASE + 1, kIdV2 = TP_ID_BASE + 2;
 const std::string kPath = "/machine/peripheral/dp0";
 
@@ -52,7 +52,7 @@ struct Scratch {
 
 std::vector<std::string> device(const std::string& so, const std::string& extra = "")
 {
-    return {"-device", "dynperiph,plugin=" + so + ",addr=0x40120000,irq=18,id=dp0" + extra};
+    return {"-device", "dynperiph,plugin=" + so + ",addr=0x40120000,irq=25,id=dp0" + extra};
 }
 
 std::string status(Qemu& q) { return q.qom_get(kPath, "reload-status").get<std::string>(); }

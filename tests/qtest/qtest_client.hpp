@@ -1,9 +1,9 @@
 // qtest client: drives the patched qemu-system-arm through QEMU's qtest text protocol and QMP.
 //
 //   dp::qtest::Qemu q({"-device", "dynperiph,plugin=" + dp::qtest::plugin("test-periph") +
-//                                 ",addr=0x40120000,irq=18,id=dp0"});
+//                                 ",addr=0x40120000,irq=25,id=dp0"});
 //   q.writel(0x40120004, 42);  EXPECT_EQ(q.readl(0x40120004), 42u);
-//   q.irq_intercept_in("/machine/armv7m");  q.clock_step(1000);  q.irq_level(18);
+//   q.irq_intercept_in("/machine/armv7m");  q.clock_step(1000);  q.irq_level(25);
 //   q.qom_set("/machine/peripheral/dp0", "reload", "");
 //
 // Every call has a deadline (Options::timeout): a hung or crashed QEMU makes the call throw

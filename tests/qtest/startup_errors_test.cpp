@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kDev = "dynperiph,addr=0x40120000,irq=18,id=dp0,plugin=";
+const std::string kDev = "dynperiph,addr=0x40120000,irq=25,id=dp0,plugin=";
 
 // Private copies QEMU process `pid` made of plugins in the plugin folder (named .NAME.dynperiph-PID-N).
 std::vector<std::string> leftovers(int pid)
