@@ -125,7 +125,6 @@ static void test_polling(void)
            (unsigned long)busy_ns);
     CHECK(busy_ns + 40u >= EXPECTED_NS(BUF_LEN));
     CHECK(busy_ns <= EXPECTED_NS(BUF_LEN) + 100000u);
-    /* INIT chains: CRC of the second half continues from the first half's raw register value. */
     clear_status();
 }
 
@@ -184,8 +183,8 @@ static void test_errors(void)
     start((const void *)0x10000000u, 64, 0);
     CHECK_EQ(wait_poll() & (CRC_DMA_STATUS_ERROR_Msk | CRC_DMA_STATUS_DONE_Msk), CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE & CRC_DMA_ERRCODE_CODE_Msk, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
-    /* A range that starts in RAM and runs past its end. */
-    start((const void *)(DP_SSRAM23_BASE + DP_SSRAM23_SIZE - 16), 64, 0);
+    /* A range that starts in RAM and runs past its end (SSRAM2&3 + its mirror end at 0x20800000). */
+    start((const void *)(DP_SSRAM23_BASE + 2 * DP_SSRAM23_SIZE - 16), 64, 0);
     CHECK(wait_poll() & CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
     start(src, 0x100001u, 0);
