@@ -69,9 +69,15 @@ fetch_debian_source() {
     log "updating private apt source lists in $APT_DIR"
     apt-get "${APT_OPTS[@]}" update -qq >&2 || die "apt-get update (private deb-src state) failed"
     touch "$APT_DIR/lists/.updated"
+    rm -f "$APT_DIR/lists/.version"
   fi
-  SRC_VERSION=$(apt-cache "${APT_OPTS[@]}" showsrc qemu 2>/dev/null | awk '/^Version:/{print $2}' | sort -V | tail -1)
-  [ -n "$SRC_VERSION" ] || die "no 'qemu' source package found via the derived deb-src entries"
+  # The newest source version is remembered until the next list update (apt-cache takes ~0.3 s).
+  SRC_VERSION=$(cat "$APT_DIR/lists/.version" 2>/dev/null || true)
+  if [ -z "$SRC_VERSION" ]; then
+    SRC_VERSION=$(apt-cache "${APT_OPTS[@]}" showsrc qemu 2>/dev/null | awk '/^Version:/{print $2}' | sort -V | tail -1)
+    [ -n "$SRC_VERSION" ] || die "no 'qemu' source package found via the derived deb-src entries"
+    echo "$SRC_VERSION" > "$APT_DIR/lists/.version"
+  fi
 }
 
 extract_debian_source() {  # $1 = destination src dir

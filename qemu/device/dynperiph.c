@@ -20,7 +20,9 @@
  *      "reload-status" (str, read-only): "idle" | "pending: ..." | "ok: PATH (generation N)" |
  *                                        "error: REASON"
  *  + one MMIO region of the plugin's mmio_size at addr in system memory, priority 0: above the
- *    board's unimplemented-device placeholders (priority -1000)
+ *    board's unimplemented-device placeholders (priority -1000). Accesses of 1, 2, 4 or 8 bytes,
+ *    naturally aligned (others are bus errors before they reach the plugin); DP_ERR_BUS from the
+ *    plugin is MEMTX_ERROR (a precise BusFault on Cortex-M)
  *  + IRQ lines: the unnamed GPIO inputs of the board's interrupt controller, found through QOM
  *    (/machine/armv7m, else the only "armv7m" or "armv7m_nvic" object)
  *  + reset: qemu_register_reset (a bus-less device is not part of the qdev reset tree)
@@ -60,7 +62,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(DynPeriphState, DYNPERIPH)
 #define DP_IRQ_NONE         UINT32_MAX
 #define DP_MAX_IRQS         32
 #define DP_RELOAD_RETRY_MS  10    /* save_state said BUSY: try again after this long */
-#define DP_WATCH_DEBOUNCE_MS 100  /* quiet time after the last change of a watched file */
+#define DP_WATCH_DEBOUNCE_MS 50   /* quiet time after the last change of a watched file */
 #define DP_TRIAL_TIMEOUT_S  10    /* a plugin init that takes longer than this counts as hung */
 #define DP_ERR_LEN          256
 
@@ -87,6 +89,7 @@ struct DPGen {
     unsigned number;                /* 1 = loaded at startup, +1 per successful reload */
     uint32_t irq_level;             /* line levels as last set by this instance */
     bool trial;                     /* inside the forked trial child: services are inert */
+    uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
     QLIST_HEAD(, DPTimer) timers;
 };
 
@@ -308,7 +311,10 @@ static bool dp_wire_irqs(DynPeriphState *s, unsigned count, Error **errp)
 
 static uint64_t dp_clock_ns(void *ctx)
 {
-    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    DPGen *g = ctx;
+
+    /* The trial child must not take clock locks a vCPU thread may have held at fork time. */
+    return g->trial ? g->trial_clock_ns : qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 }
 
 static void dp_timer_fire(void *opaque)
@@ -754,6 +760,7 @@ static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState
     int status = 0;
     pid_t pid, r;
 
+    g->trial_clock_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     fflush(stdout);
     fflush(stderr);
     pid = fork();
@@ -1009,6 +1016,7 @@ static void dp_retry_cb(void *opaque)
     dp_reload_async(opaque, NULL);
 }
 
+/* watch=on follows the file named by the "plugin" property, also after a reload from another path. */
 static void dp_debounce_cb(void *opaque)
 {
     DynPeriphState *s = opaque;

@@ -69,6 +69,7 @@ struct dp_instance {
     tp_regs r;
     uint32_t scratch_reset;
     uint8_t dma_buf[TP_DMA_MAX];
+    char marker[200];
     dp_timer *dma_timer, *timer;
 };
 
@@ -228,7 +229,10 @@ static dp_status tp_write(dp_instance *p, uint64_t off, unsigned size, uint64_t 
     return DP_OK;
 }
 
-/* args: space- or ';'-separated key=value; the only key is scratch (reset value of SCRATCH). */
+/*
+ * args: space- or ';'-separated key=value. scratch=N: reset value of SCRATCH. marker=PATH: a file
+ * create() makes and destroy() removes (shows that QEMU destroys instances when it exits).
+ */
 static int parse_args(dp_instance *p, const char *args, char *err, size_t err_size)
 {
     char buf[256], *save = NULL, *tok;
@@ -241,8 +245,12 @@ static int parse_args(dp_instance *p, const char *args, char *err, size_t err_si
     for (tok = strtok_r(buf, " ;", &save); tok; tok = strtok_r(NULL, " ;", &save)) {
         char *end;
 
+        if (strncmp(tok, "marker=", 7) == 0 && tok[7] && strlen(tok + 7) < sizeof(p->marker)) {
+            strcpy(p->marker, tok + 7);
+            continue;
+        }
         if (strncmp(tok, "scratch=", 8) != 0) {
-            snprintf(err, err_size, "unknown args key '%s' (known: scratch=N)", tok);
+            snprintf(err, err_size, "unknown args key '%s' (known: scratch=N, marker=PATH)", tok);
             return -1;
         }
         p->scratch_reset = (uint32_t)strtoul(tok + 8, &end, 0);
@@ -278,12 +286,27 @@ static dp_instance *tp_create(const dp_host *host, const char *args, char *err, 
         free(p);
         return NULL;
     }
+    if (p->marker[0]) {
+        FILE *f = fopen(p->marker, "w");
+
+        if (!f) {
+            snprintf(err, err_size, "marker: cannot create %s", p->marker);
+            host->timer_free(host->ctx, p->dma_timer);
+            host->timer_free(host->ctx, p->timer);
+            free(p);
+            return NULL;
+        }
+        fclose(f);
+    }
     p->r.scratch = p->scratch_reset;
     return p;
 }
 
 static void tp_destroy(dp_instance *p)
 {
+    if (p->marker[0]) {
+        remove(p->marker);
+    }
     p->host->timer_free(p->host->ctx, p->dma_timer);
     p->host->timer_free(p->host->ctx, p->timer);
     free(p);

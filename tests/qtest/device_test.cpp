@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <unistd.h>
 #include <thread>
 
 using dp::qtest::plugin;
@@ -250,4 +252,19 @@ TEST(DynperiphDevice, PlaceholderHoleIsCoveredAndNeighboursStayUnimplemented)
     EXPECT_EQ(q.readl(kBase + 0x1000 + TP_REG_SCRATCH), 0u) << "beyond mmio_size is the placeholder";
     EXPECT_NE(q.stderr_text().find("dynperiph@0x40120000: write offset 0x4"), std::string::npos)
         << "a device without id is named after its address: " << q.stderr_text();
+}
+
+TEST(DynperiphDevice, InstancesAreDestroyedWhenQemuExits)
+{
+    auto marker = std::filesystem::temp_directory_path() /
+                  ("dp-marker-" + std::to_string(getpid()));
+    {
+        Qemu q({"-device", dev("test-periph", kBase, ",id=dp0,args=marker=" + marker.string()),
+                "-device", dev("test-periph", kBase2, ",id=dp1,trial=off")});
+        EXPECT_TRUE(std::filesystem::exists(marker)) << "create() did not run";
+        EXPECT_EQ(q.readl(kBase2 + TP_REG_ID), (TP_ID_BASE + 1)) << "trial=off loads too";
+        EXPECT_EQ(q.quit(), 0);
+    }
+    EXPECT_FALSE(std::filesystem::exists(marker)) << "destroy() did not run at exit";
+    std::filesystem::remove(marker);
 }

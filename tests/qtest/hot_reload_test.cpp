@@ -101,7 +101,11 @@ TEST(DynperiphReload, StateCarriesOverWithoutReset)
     uint32_t resets = q.readl(kBase + TP_REG_RESETS);
 
     auto v2 = plugin("test-periph-v2");
+    auto t0 = std::chrono::steady_clock::now();
     q.qom_set(kPath, "reload", v2);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    std::printf("QMP reload (copy, trial load in a child, dlopen, save/load state, swap): %.2f ms\n",
+                us.count() / 1000.0);
     EXPECT_EQ(status(q), "ok: " + v2 + " (generation 2)");
     EXPECT_EQ(q.qom_get(kPath, "reload").get<std::string>(), v2);
     EXPECT_EQ(q.readl(kBase + TP_REG_ID), kIdV2) << "new behaviour";

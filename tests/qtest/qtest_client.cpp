@@ -11,7 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <mutex>
+#include <fstream>
+#include <iterator>
 #include <poll.h>
 #include <sstream>
 #include <sys/prctl.h>
@@ -41,32 +42,30 @@ std::string join(const std::vector<std::string>& v)
     return s;
 }
 
-// A child process whose stderr is collected by a thread.
+// A child process whose stderr goes to a file: once QEMU's write() returned (e.g. before it sent
+// a qtest reply), err() sees the text; no reader thread, no pipe that could fill up.
 class Child {
 public:
-    Child(const std::vector<std::string>& argv)
+    Child(const std::vector<std::string>& argv, std::string err_path) : err_path_(std::move(err_path))
     {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("pipe: ") + std::strerror(errno));
+        int fd = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) throw Error("cannot create " + err_path_ + ": " + std::strerror(errno));
         pid_ = fork();
         if (pid_ < 0) throw Error(std::string("fork: ") + std::strerror(errno));
-        if (pid_ == 0) exec_child(argv, fds[1]);
-        close(fds[1]);
-        err_fd_ = fds[0];
-        reader_ = std::thread([this] { collect(); });
+        if (pid_ == 0) exec_child(argv, fd);
+        close(fd);
     }
     ~Child()
     {
         stop(2000ms);
-        if (reader_.joinable()) reader_.join();
-        if (err_fd_ >= 0) close(err_fd_);
+        unlink(err_path_.c_str());
     }
 
     int pid() const { return pid_; }
     std::string err() const
     {
-        std::lock_guard<std::mutex> l(mu_);
-        return err_;
+        std::ifstream in(err_path_, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     // Non-blocking: true once the process has ended (status in status_).
     bool exited()
@@ -99,19 +98,15 @@ public:
         }
     }
     int status() const { return status_; }
-    void join_reader()
-    {
-        if (reader_.joinable()) reader_.join();
-    }
 
 private:
-    [[noreturn]] static void exec_child(const std::vector<std::string>& argv, int err_w)
+    [[noreturn]] static void exec_child(const std::vector<std::string>& argv, int err_fd)
     {
         prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
         int null = open("/dev/null", O_RDWR);
         dup2(null, STDIN_FILENO);
         dup2(null, STDOUT_FILENO);
-        dup2(err_w, STDERR_FILENO);
+        dup2(err_fd, STDERR_FILENO);
         std::vector<char*> a;
         for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
         a.push_back(nullptr);
@@ -119,25 +114,11 @@ private:
         std::fprintf(stderr, "qtest_client: cannot run %s: %s\n", a[0], std::strerror(errno));
         _exit(127);
     }
-    void collect()
-    {
-        char buf[4096];
-        for (;;) {
-            ssize_t n = ::read(err_fd_, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            std::lock_guard<std::mutex> l(mu_);
-            err_.append(buf, static_cast<size_t>(n));
-        }
-    }
 
+    std::string err_path_;
     pid_t pid_ = -1;
-    int err_fd_ = -1;
     bool reaped_ = false;
     int status_ = 0;
-    std::thread reader_;
-    mutable std::mutex mu_;
-    std::string err_;
 };
 
 // A listening Unix socket QEMU connects to, then the connection's line reader.
@@ -218,7 +199,8 @@ private:
 
 std::vector<std::string> base_args(const Options& o)
 {
-    return {o.qemu, "-machine", o.machine, "-accel", "qtest", "-display", "none", "-nodefaults"};
+    return {o.qemu, "-machine", o.machine, "-accel", "qtest", "-display", "none", "-nodefaults",
+            "-qtest-log", "none"};
 }
 
 }  // namespace
@@ -243,6 +225,14 @@ struct Qemu::Impl {
     std::map<int, bool> levels;
     std::map<int, int> raised;
 
+    ~Impl()  // also runs when the constructor throws
+    {
+        qt.reset();
+        qmp.reset();
+        child.reset();  // stops QEMU, removes its stderr file
+        if (!dir.empty()) rmdir(dir.c_str());
+    }
+
     Clock::time_point deadline() const { return Clock::now() + opt.timeout; }
 
     [[noreturn]] void fail(const std::string& what)
@@ -251,7 +241,6 @@ struct Qemu::Impl {
         std::string msg = "qtest: " + what;
         if (dead) {
             int st = child->status();
-            child->join_reader();
             msg += WIFSIGNALED(st) ? " (QEMU killed by signal " + std::to_string(WTERMSIG(st)) + ")"
                                    : " (QEMU exited with " + std::to_string(WEXITSTATUS(st)) + ")";
         }
@@ -330,7 +319,7 @@ Qemu::Qemu(std::vector<std::string> extra_args, Options opt) : p_(std::make_uniq
                           std::string("-mon"), std::string("chardev=dpqmp,mode=control")})
         argv.push_back(a);
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    p_->child = std::make_unique<Child>(argv);
+    p_->child = std::make_unique<Child>(argv, p_->dir + "/stderr");
     auto end = p_->deadline();
     auto alive = [this] { return !p_->child->exited(); };
     if (!p_->qmp->accept_until(end, alive) || !p_->qt->accept_until(end, alive))
@@ -339,13 +328,7 @@ Qemu::Qemu(std::vector<std::string> extra_args, Options opt) : p_(std::make_uniq
     qmp({{"execute", "qmp_capabilities"}});
 }
 
-Qemu::~Qemu()
-{
-    p_->qt.reset();
-    p_->qmp.reset();
-    p_->child.reset();
-    rmdir(p_->dir.c_str());
-}
+Qemu::~Qemu() = default;
 
 std::string Qemu::command(const std::string& line) { return p_->qtest(line); }
 
@@ -452,14 +435,17 @@ RunResult run_qemu(const std::vector<std::string>& args, Options opt)
 {
     auto argv = base_args(opt);
     argv.insert(argv.end(), args.begin(), args.end());
+    char tmpl[] = "/tmp/dp-qemu-err-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) throw Error(std::string("mkstemp: ") + std::strerror(errno));
+    close(fd);
     RunResult r;
-    Child c(argv);
+    Child c(argv, tmpl);
     r.pid = c.pid();
     if (!c.wait(opt.timeout)) {
         r.timed_out = true;
         c.stop(1000ms);
     }
-    c.join_reader();
     int st = c.status();
     if (!r.timed_out && WIFEXITED(st)) r.exit_code = WEXITSTATUS(st);
     if (WIFSIGNALED(st)) r.signal = WTERMSIG(st);

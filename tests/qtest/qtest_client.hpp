@@ -99,7 +99,8 @@ struct RunResult {
     std::vector<std::string> err_lines() const;  // stderr split into non-empty lines
 };
 
-// Runs `qemu -machine <machine> -accel qtest -display none -nodefaults <args>` to completion.
+// Runs `qemu -machine <machine> -accel qtest -display none -nodefaults -qtest-log none <args>`
+// until it exits (or Options::timeout: then it is stopped and timed_out is set).
 RunResult run_qemu(const std::vector<std::string>& args, Options opt = {});
 
 }  // namespace dp::qtest
