@@ -7,6 +7,7 @@
  *   fault      integer division by zero    -> exit 254, "UsageFault pc=..."
  *   unhandled  IRQ 30 pended, no handler   -> exit 253, "IRQ30_Handler not defined"
  *   abort      failed assert()             -> exit 252
+ *   hang       sleeps forever              -> killed by the runner's timeout
  */
 #include <assert.h>
 #include <stdint.h>
@@ -145,6 +146,9 @@ static int broken_run(const char *mode)
         volatile int one = 1;
         assert(one == 2);
         return 0;
+    }
+    if (strcmp(mode, "hang") == 0) {
+        DP_WAIT_UNTIL(0);
     }
     printf("selftest: unknown mode '%s'\n", mode);
     return 1;
