@@ -14,7 +14,8 @@
  *  + properties: "plugin" (str, required), "addr" (uint64, base of the MMIO region), "args" (str,
  *    handed to the plugin's create), "irq" (uint32, first interrupt-controller input: plugin line k
  *    drives input irq+k), "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
- *    default on: run the plugin's init in a forked child first, see dp_trial())
+ *    default on: run the plugin's init in a forked child first, see dp_trial()), "trial-timeout"
+ *    (uint32 seconds, default 10: a trial init taking longer counts as hung)
  *  + QOM properties for hot reload (QMP qom-set/qom-get on /machine/peripheral/NAME):
  *      "reload" (str; writing PATH or "" (= the current file) hot-reloads; reading gives the current file)
  *      "reload-status" (str, read-only): "idle" | "pending: ..." | "ok: PATH (generation N)" |
@@ -63,7 +64,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(DynPeriphState, DYNPERIPH)
 #define DP_MAX_IRQS         32
 #define DP_RELOAD_RETRY_MS  10    /* save_state said BUSY: try again after this long */
 #define DP_WATCH_DEBOUNCE_MS 50   /* quiet time after the last change of a watched file */
-#define DP_TRIAL_TIMEOUT_S  10    /* a plugin init that takes longer than this counts as hung */
 #define DP_ERR_LEN          256
 
 typedef struct DPGen DPGen;
@@ -103,6 +103,7 @@ struct DynPeriphState {
     uint32_t irq;
     bool watch;
     bool trial;
+    uint32_t trial_timeout_s;
 
     char *name;                     /* dp_host.instance_name: the id, or dynperiph@ADDR */
     MemoryRegion mmio;
@@ -709,14 +710,14 @@ static bool dp_instantiate(DPGen *g, const char *args, const DPState *st, Error 
  * Crash guard. A plugin runs inside QEMU's process, so a crash in its code cannot be caught there
  * (a SIGSEGV handler cannot safely resume). What can be done: run the risky first steps (dlopen
  * with the plugin's constructors, the entry point, create, load_state, destroy) once in a forked
- * child first. A child killed by a signal, or hung past DP_TRIAL_TIMEOUT_S, means the file is
+ * child first. A child killed by a signal, or hung past trial-timeout seconds, means the file is
  * refused and the running plugin keeps going. In the child the host services are inert (no IRQ,
  * timers never fire, DMA writes discarded, logs dropped). Not covered: a plugin that crashes only
  * later, in MMIO or timer callbacks, or only in the real process (non-deterministic init); such a
  * crash still takes QEMU down. Disable with trial=off.
  */
 static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const char *args,
-                                           const DPState *st)
+                                           const DPState *st, unsigned timeout_s)
 {
     static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM };
     sigset_t none;
@@ -734,7 +735,7 @@ static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const cha
     }
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, NULL);
-    alarm(DP_TRIAL_TIMEOUT_S);
+    alarm(timeout_s);
     g->trial = true;
     h = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
     entry = h ? (dp_entry_fn)dlsym(h, DYNPERIPH_ENTRY_SYMBOL) : NULL;
@@ -756,7 +757,8 @@ static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const cha
 static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState *st,
                      Error **errp)
 {
-    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_HOST) + (DP_TRIAL_TIMEOUT_S + 2) * 1000;
+    unsigned timeout_s = MAX(g->s->trial_timeout_s, 1);
+    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_HOST) + (timeout_s + 2) * 1000LL;
     int status = 0;
     pid_t pid, r;
 
@@ -768,7 +770,7 @@ static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState
         return true;                /* no guard possible; load without it */
     }
     if (pid == 0) {
-        dp_trial_child(g, copy, args, st);
+        dp_trial_child(g, copy, args, st, timeout_s);
     }
     while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
            qemu_clock_get_ms(QEMU_CLOCK_HOST) < deadline) {
@@ -784,8 +786,8 @@ static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState
         int sig = WTERMSIG(status);
 
         if (sig == SIGALRM) {
-            error_setg(errp, "plugin %s: hung during initialisation (more than %d s in a trial "
-                       "load)", g->path, DP_TRIAL_TIMEOUT_S);
+            error_setg(errp, "plugin %s: hung during initialisation (more than %u s in a trial "
+                       "load)", g->path, timeout_s);
         } else {
             error_setg(errp, "plugin %s: crashed during initialisation (signal %d, %s, in a "
                        "trial load)", g->path, sig, strsignal(sig));
@@ -1206,6 +1208,7 @@ static Property dp_properties[] = {
     DEFINE_PROP_UINT32("irq", DynPeriphState, irq, DP_IRQ_NONE),
     DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
     DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
+    DEFINE_PROP_UINT32("trial-timeout", DynPeriphState, trial_timeout_s, 10),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -2,7 +2,7 @@
  * test-periph: a plain-C dynperiph plugin (no SDK) that exercises every host service, for the
  * device tests in tests/qtest. Variants are built from this one file with -D (tests/plugins/
  * CMakeLists.txt): TP_VARIANT, TP_ID_VALUE, TP_ABI_MAJOR, TP_NO_ENTRY, TP_NULL_DESC, TP_STATE_VERSION,
- * TP_MMIO_SIZE, TP_IRQ_COUNT, TP_CRASH_IN_CREATE.
+ * TP_MMIO_SIZE, TP_IRQ_COUNT, TP_CRASH_IN_CREATE, TP_HANG_IN_CREATE.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
  *
@@ -266,6 +266,13 @@ static dp_instance *tp_create(const dp_host *host, const char *args, char *err, 
 {
     dp_instance *p = calloc(1, sizeof(*p));
 
+#ifdef TP_HANG_IN_CREATE
+    for (;;) {
+        struct timespec ts = { 1, 0 };
+
+        nanosleep(&ts, NULL);                   /* the hang the trial load must time out */
+    }
+#endif
 #ifdef TP_CRASH_IN_CREATE
     int *volatile bad = NULL;
     *bad = 1;                                   /* the crash the trial load must catch */

@@ -136,6 +136,13 @@ TEST(DynperiphStartup, CrashInPluginInitIsCaught)
     expect_startup_error({"-device", kDev + so}, {so, "crashed during initialisation", "signal 11"});
 }
 
+TEST(DynperiphStartup, HangInPluginInitIsCaught)
+{
+    auto so = plugin("test-hang");
+    expect_startup_error({"-device", kDev + so + ",trial-timeout=1"},
+                         {so, "hung during initialisation (more than 1 s"});
+}
+
 TEST(DynperiphStartup, WorkingPluginStarts)
 {
     // The control case: the same command line with a good plugin keeps running (and is stopped).
