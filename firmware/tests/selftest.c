@@ -123,6 +123,33 @@ static void test_timer_irq(void)
     CHECK(timer_ticks >= 3);
 }
 
+/* System exceptions are overridable like IRQs: SysTick (interrupt) and SVC (synchronous). */
+static volatile unsigned systick_count, svc_count;
+
+void SysTick_Handler(void)
+{
+    systick_count++;
+}
+
+void SVC_Handler(void)
+{
+    svc_count++;
+}
+
+static void test_system_exceptions(void)
+{
+    DP_TEST_CASE("SysTick + SVC handlers");
+    DP_REG32(0xE000E014u) = DP_SYSCLK_HZ / 1000u - 1u; /* SYST_RVR: 1 ms */
+    DP_REG32(0xE000E018u) = 0;                         /* SYST_CVR */
+    DP_REG32(0xE000E010u) = 1u | 2u | 4u;              /* SYST_CSR: enable, TICKINT, CPU clock */
+    DP_WAIT_UNTIL(systick_count >= 2);
+    DP_REG32(0xE000E010u) = 0;
+    CHECK(systick_count >= 2);
+    __asm volatile("svc #0" ::: "memory");
+    __asm volatile("svc #1" ::: "memory");
+    CHECK_EQ(svc_count, 2);
+}
+
 static int broken_run(const char *mode)
 {
     if (strcmp(mode, "fail") == 0) {
@@ -168,5 +195,6 @@ int main(void)
     test_cmdline(argc, argv);
     test_soft_irq();
     test_timer_irq();
+    test_system_exceptions();
     return dp_test_finish();
 }
