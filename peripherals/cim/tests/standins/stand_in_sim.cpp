@@ -1,10 +1,13 @@
 // A stand-in simulator for the exec backend's tests (never installed): reads the weights/inputs CSV
 // files the cim composition writes, computes the MVM and prints it in the exec backend's formats.
-//   stand-in-sim mvm <weights.csv> <inputs.csv> <rows> <cols> <n_vectors> <json|csv> [out-file]
+//   stand-in-sim mvm <weights.csv> <inputs.csv> <rows> <cols> <n_vectors> <json|csv> [--dtype=T] [out-file]
+//     without --dtype: sums in double; with an integer T: wrapping int32 sums (the backend ABI's
+//     convention); with float32: float sums in row order (bit-exact with the ABI's reference)
 //   stand-in-sim args <file>        writes its argv (after "args <file>") as a JSON array to <file>
 //                                   and prints an empty JSON result
 // Latency reported: 10 ns + 1 ns per MAC; energy 0.5 pJ per MAC; area 1234.5 um^2; leakage 6.25 uW.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -61,6 +64,14 @@ int main(int argc, char **argv) {
     }
     if (argc < 8 || std::string(argv[1]) != "mvm")
         die("usage: stand-in-sim mvm <weights.csv> <inputs.csv> <rows> <cols> <n_vectors> <json|csv> [out]");
+    std::string dtype, out_file;
+    for (int i = 8; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.rfind("--dtype=", 0) == 0)
+            dtype = a.substr(8);
+        else
+            out_file = a;
+    }
     const auto w = read_csv(argv[2]);
     const unsigned rows = std::atoi(argv[4]), cols = std::atoi(argv[5]), nvec = std::atoi(argv[6]);
     const std::vector<std::vector<double>> x = nvec ? read_csv(argv[3]) : std::vector<std::vector<double>>{};
@@ -81,10 +92,22 @@ int main(int argc, char **argv) {
         if (x[v].size() != rows)
             die("an inputs.csv line has the wrong length");
         for (unsigned j = 0; j < cols; ++j) {
-            double acc = 0;
-            for (unsigned i = 0; i < rows; ++i)
-                acc += x[v][i] * w[i][j];
-            std::snprintf(num, sizeof num, "%.17g", acc);
+            if (dtype == "float32") {
+                float acc = 0;
+                for (unsigned i = 0; i < rows; ++i)
+                    acc += float(x[v][i]) * float(w[i][j]);
+                std::snprintf(num, sizeof num, "%.9g", double(acc));
+            } else if (!dtype.empty()) {
+                uint64_t acc = 0; // wraps like a 32-bit accumulator (low 32 bits)
+                for (unsigned i = 0; i < rows; ++i)
+                    acc += uint64_t(int64_t(x[v][i]) * int64_t(w[i][j]));
+                std::snprintf(num, sizeof num, "%d", int32_t(uint32_t(acc)));
+            } else {
+                double acc = 0;
+                for (unsigned i = 0; i < rows; ++i)
+                    acc += x[v][i] * w[i][j];
+                std::snprintf(num, sizeof num, "%.17g", acc);
+            }
             out << ((v || j) ? "," : "") << num;
         }
         if (!json)
@@ -95,10 +118,10 @@ int main(int argc, char **argv) {
             << ", \"area_um2\": 1234.5, \"leakage_uw\": 6.25, \"extra_metric\": 1}}\n";
     else
         out << "latency_ns," << 10 + macs << "\nenergy_pj," << 0.5 * macs << "\narea_um2,1234.5\nleakage_uw,6.25\n";
-    if (argc > 8) {
-        std::ofstream f(argv[8]);
+    if (!out_file.empty()) {
+        std::ofstream f(out_file);
         f << out.str();
-        std::cout << "wrote " << argv[8] << "\n";
+        std::cout << "wrote " << out_file << "\n";
     } else {
         std::cout << out.str();
     }
