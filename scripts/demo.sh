@@ -13,7 +13,7 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DDYNPERIPH_QEMU="$QEMU" >/dev/null
 cmake --build "$BUILD" >&2
 CONFIG=${CIM_CONFIG:-$ROOT/peripherals/cim/configs/demo.toml}
 echo "== qemu-system-arm -M mps2-an385 -kernel cim-demo.elf -device dynperiph,plugin=cim.so,config=$(basename "$CONFIG")" >&2
-exec "$QEMU" -M mps2-an385 -nographic -icount shift=0 \
+exec "$QEMU" -M mps2-an385 -nographic -icount shift=0,align=off,sleep=off \
   -semihosting-config enable=on,target=native \
   -kernel "$BUILD/firmware/cim-demo.elf" \
   -device "dynperiph,plugin=$BUILD/plugins/cim.so,addr=0x40100000,irq=17,id=cim,args=config=$CONFIG" "$@"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "parallel.hpp"
@@ -16,6 +17,11 @@ struct TileState {
     std::vector<std::uint8_t> level;    // integer cell levels, tr × ncc (ideal cells)
     std::vector<float> e;               // (G − g_off)/Δg per cell, tr × ncc (with programming variation)
     std::vector<float> q;               // (G/Δg)² per cell (read-noise variance weight)
+    // Ideal-cell tiles: per row group g, level bit-plane p and cell column j, the bit-set of the group's
+    // rows whose cell has bit p set: colbits[((g·b + p)·gwords + w)·ncc + j]. A read's partial sum is then
+    // Σ_p 2^p · popcount(active rows & colbits).
+    std::uint32_t groups = 0, gwords = 0;
+    std::vector<std::uint64_t> colbits;
 };
 
 void check_range(std::span<const std::int32_t> v, int bits, std::string_view what, std::uint32_t row_len) {
@@ -87,8 +93,30 @@ Crossbar::Crossbar(const Resolved &r, std::uint32_t rows, std::uint32_t cols, st
                         if (!t->q.empty()) t->q[k] = float((g / dg) * (g / dg));
                     }
                 }
+            if (int_levels) {
+                const std::uint32_t pr = std::uint32_t(r.parallel_rows);
+                t->groups = (t->tr + pr - 1) / pr;
+                t->gwords = (pr + 63) / 64;
+                t->colbits.assign(std::size_t(t->groups) * b * t->ncc * t->gwords, 0);
+                for (std::uint32_t i = 0; i < t->tr; ++i) {
+                    const std::uint32_t g = i / pr, bit = i % pr;
+                    for (std::uint32_t j = 0; j < t->ncc; ++j) {
+                        const std::uint8_t lv = t->level[std::size_t(i) * t->ncc + j];
+                        for (int pl = 0; pl < b; ++pl)
+                            if ((lv >> pl) & 1)
+                                t->colbits[((std::size_t(g) * b + pl) * t->gwords + bit / 64) * t->ncc + j] |= std::uint64_t(1) << (bit % 64);
+                    }
+                }
+                std::vector<std::uint8_t>().swap(t->level);
+            }
             tiles_[tid] = std::move(t);
         }
+    if (int_levels) {  // ADC transfer function as a table over every possible integer partial sum
+        lut_.resize(std::size_t(r.parallel_rows) * std::size_t(levels_max) + 1);
+        for (std::size_t v = 0; v < lut_.size(); ++v)
+            lut_[v] = std::int32_t(std::clamp<std::int64_t>(
+                r.adc_lossless ? std::int64_t(v) : std::int64_t(std::floor(double(v) / step_ + 0.5)), 0, max_code_));
+    }
 }
 
 Crossbar::~Crossbar() = default;
@@ -106,16 +134,6 @@ void Crossbar::mvm(std::span<const std::int32_t> x, std::uint32_t n, std::span<s
 
 namespace {
 
-template <typename Acc>
-__attribute__((target_clones("avx2", "default"))) void add_rows_int(Acc *acc, const std::uint8_t *base, std::size_t stride,
-                                                                    const std::uint32_t *rows, std::size_t nrows,
-                                                                    std::size_t n) {
-    for (std::size_t i = 0; i < nrows; ++i) {
-        const std::uint8_t *p = base + std::size_t(rows[i]) * stride;
-        for (std::size_t j = 0; j < n; ++j) acc[j] = Acc(acc[j] + p[j]);
-    }
-}
-
 __attribute__((target_clones("avx2", "default"))) void add_rows_f(float *acc, const float *base, std::size_t stride,
                                                                   const std::uint32_t *rows, std::size_t nrows,
                                                                   std::size_t n) {
@@ -125,14 +143,74 @@ __attribute__((target_clones("avx2", "default"))) void add_rows_f(float *acc, co
     }
 }
 
+// Bits [start, start+len) of a bit array (len ≤ 64·nw; the array has a spare zero word at the end).
+inline void extract_bits(const std::uint64_t *plane, std::size_t start, std::size_t len, std::uint64_t *out, std::uint32_t nw) {
+    for (std::uint32_t w = 0; w < nw; ++w) {
+        const std::size_t pos = start + 64 * std::size_t(w);
+        if (64 * std::size_t(w) >= len) {
+            out[w] = 0;
+            continue;
+        }
+        const std::size_t word = pos / 64, off = pos % 64;
+        std::uint64_t v = plane[word] >> off;
+        if (off) v |= plane[word + 1] << (64 - off);
+        const std::size_t left = len - 64 * std::size_t(w);
+        if (left < 64) v &= (std::uint64_t(1) << left) - 1;
+        out[w] = v;
+    }
+}
+
+// All input bits of one row group for every cell column of a tile: partial sums by popcount, ADC by
+// table, shift-and-add. xw holds ib bit-sets of nw words (input bit k at xw + k·nw); the column bit-sets
+// are laid out column-contiguous (cb[(p·nw + w)·ncc + j]) so the loops over j vectorise (AVX-512
+// VPOPCNTDQ where the CPU has it).
+#define CIMSIM_READ_GROUP_PARAMS                                                                            \
+    const std::uint64_t *xw, std::uint32_t nw, int ib, const std::uint64_t *cb, std::uint32_t ncc, int planes,   \
+        const std::int32_t *lut, std::uint64_t *__restrict tsum, std::uint32_t *__restrict sum
+#define CIMSIM_READ_GROUP_BODY                                                                                    \
+    for (int k = 0; k < ib; ++k) {                                                                               \
+        bool any = false;                                                                                        \
+        for (std::uint32_t j = 0; j < ncc; ++j) sum[j] = 0;                                                      \
+        for (int p = 0; p < planes; ++p)                                                                         \
+            for (std::uint32_t w = 0; w < nw; ++w) {                                                             \
+                const std::uint64_t x = xw[std::size_t(k) * nw + w];                                             \
+                if (!x) continue;                                                                                \
+                any = true;                                                                                      \
+                const std::uint64_t *__restrict c = cb + (std::size_t(p) * nw + w) * ncc;                        \
+                for (std::uint32_t j = 0; j < ncc; ++j) sum[j] += std::uint32_t(__builtin_popcountll(x & c[j])) << p; \
+            }                                                                                                    \
+        if (!any) continue; /* no word line driven: every code is 0 */                                          \
+        if (k == ib - 1) /* the MSB of a two's-complement input weighs -2^k */                                   \
+            for (std::uint32_t j = 0; j < ncc; ++j) tsum[j] -= std::uint64_t(std::int64_t(lut[sum[j]])) << k;    \
+        else                                                                                                     \
+            for (std::uint32_t j = 0; j < ncc; ++j) tsum[j] += std::uint64_t(std::int64_t(lut[sum[j]])) << k;    \
+    }
+
+// Compiled three times and picked at run time (GCC 12's target_clones cannot name AVX-512 VPOPCNTDQ).
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,popcnt"))) void read_group_avx512(
+    CIMSIM_READ_GROUP_PARAMS) {
+    CIMSIM_READ_GROUP_BODY
+}
+__attribute__((target("avx2,popcnt"))) void read_group_avx2(CIMSIM_READ_GROUP_PARAMS) { CIMSIM_READ_GROUP_BODY }
+void read_group_generic(CIMSIM_READ_GROUP_PARAMS) { CIMSIM_READ_GROUP_BODY }
+
+using ReadGroupFn = void (*)(CIMSIM_READ_GROUP_PARAMS);
+ReadGroupFn pick_read_group() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512vl")) return read_group_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) return read_group_avx2;
+    return read_group_generic;
+}
+const ReadGroupFn read_group_popcount = pick_read_group();
+
 // Scratch reused across the (tile, vector) steps of one work item.
 struct Scratch {
     std::vector<std::uint32_t> active;  // active row indices within the tile, grouped
     std::vector<std::uint32_t> group_end;
-    std::vector<std::uint16_t> acc16;
-    std::vector<std::uint32_t> acc32;
     std::vector<float> accf, accq;
     std::vector<std::uint64_t> tsum;    // per cell column shift-and-add total (wrapping)
+    std::vector<std::uint64_t> xw;      // active-row bit-sets of one group, per input bit
+    std::vector<std::uint32_t> sums;    // per cell column partial sums of one read
 };
 
 }  // namespace
@@ -145,13 +223,32 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
     const double step = step_, inv_step = 1.0 / step_;
     const std::int64_t max_code = max_code_;
     const bool lossless = r_.adc_lossless;
-    const bool use16 = double(pr) * double((1 << b) - 1) <= 65535.0;
     const double noise = c.read_noise_sigma;
 
     // Work items: (vector chunk, column tile) pairs own disjoint outputs; each walks all row tiles.
     const std::uint32_t chunk = std::max<std::uint32_t>(1, std::min<std::uint32_t>(16, n / std::max(1, r_.threads * 2) + 1));
     const std::uint32_t nchunks = (n + chunk - 1) / chunk;
     std::vector<std::uint64_t> total(std::size_t(n) * m.cols, 0);  // Σ ±2^k·2^(b·s)·code, wrapping
+
+    // Input bit-planes: bit i of plane (v, k) = bit k of x[v][i] (two's complement), one spare word.
+    const std::size_t wpp = (m.rows + 63) / 64 + 1;
+    std::vector<std::uint64_t> xplanes;
+    if (!lut_.empty()) {
+        xplanes.assign(std::size_t(n) * ib * wpp, 0);
+        parallel_for(n, r_.threads, [&](std::size_t v) {
+            const std::int32_t *xv = x.data() + v * m.rows;
+            std::uint64_t wk[32];
+            for (std::uint32_t i0 = 0; i0 < m.rows; i0 += 64) {  // bit transpose, 64 rows at a time
+                const std::uint32_t len = std::min<std::uint32_t>(64, m.rows - i0);
+                for (int k = 0; k < ib; ++k) wk[k] = 0;
+                for (std::uint32_t i = 0; i < len; ++i) {
+                    const std::uint64_t u = std::uint32_t(xv[i0 + i]);
+                    for (int k = 0; k < ib; ++k) wk[k] |= ((u >> k) & 1u) << i;
+                }
+                for (int k = 0; k < ib; ++k) xplanes[(v * ib + k) * wpp + i0 / 64] = wk[k];
+            }
+        });
+    }
 
     parallel_for(std::size_t(nchunks) * m.col_tiles, r_.threads, [&](std::size_t item) {
         const std::uint32_t ct = std::uint32_t(item % m.col_tiles), vc = std::uint32_t(item / m.col_tiles);
@@ -161,14 +258,29 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             const std::uint32_t tid = rt * m.col_tiles + ct;
             const TileState &t = *tiles_[tid];
             s.tsum.assign(t.ncc, 0);
-            if (t.level.empty()) s.accf.resize(t.ncc), s.accq.resize(t.ncc);
-            else if (use16) s.acc16.resize(t.ncc);
-            else s.acc32.resize(t.ncc);
+            if (t.colbits.empty()) s.accf.resize(t.ncc), s.accq.resize(t.ncc);
             for (std::uint32_t v = v0; v < v1; ++v) {
                 std::fill(s.tsum.begin(), s.tsum.end(), 0);
-                Rng rng(c.seed, Stream::ReadNoise, tid, v);
+                if (!t.colbits.empty()) {
+                    s.xw.resize(std::size_t(t.gwords) * ib);
+                    for (std::uint32_t g = 0; g < t.groups; ++g) {
+                        const std::uint32_t g0 = g * pr, len = std::min(pr, t.tr - g0);
+                        std::uint64_t any = 0;
+                        for (int k = 0; k < ib; ++k) {
+                            const std::uint64_t *plane = xplanes.data() + (std::size_t(v) * ib + k) * wpp;
+                            extract_bits(plane, t.r0 + g0, len, s.xw.data() + std::size_t(k) * t.gwords, t.gwords);
+                            for (std::uint32_t w = 0; w < t.gwords; ++w) any |= s.xw[std::size_t(k) * t.gwords + w];
+                        }
+                        if (!any) continue;  // no word line driven for any input bit: every code is 0
+                        const std::uint64_t *cb = t.colbits.data() + std::size_t(g) * b * t.ncc * t.gwords;
+                        s.sums.resize(t.ncc);
+                        read_group_popcount(s.xw.data(), t.gwords, ib, cb, t.ncc, b, lut_.data(), s.tsum.data(), s.sums.data());
+                    }
+                }
+                std::optional<Rng> rng;
+                if (t.colbits.empty() && noise > 0) rng.emplace(c.seed, Stream::ReadNoise, tid, v);
                 const std::int32_t *xv = x.data() + std::size_t(v) * m.rows + t.r0;
-                for (int k = 0; k < ib; ++k) {
+                for (int k = 0; k < ib && t.colbits.empty(); ++k) {
                     const std::uint64_t weight_k = (k == ib - 1) ? (~(std::uint64_t(1) << k) + 1) : (std::uint64_t(1) << k);
                     for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
                         const std::uint32_t g1 = std::min(t.tr, g0 + pr);
@@ -180,29 +292,15 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
                             if (lossless) return std::clamp<std::int64_t>(std::int64_t(std::floor(val + 0.5)), 0, max_code);
                             return std::clamp<std::int64_t>(std::int64_t(std::floor(val * inv_step + 0.5)), 0, max_code);
                         };
-                        if (!t.level.empty()) {
-                            if (use16) {
-                                std::fill(s.acc16.begin(), s.acc16.end(), 0);
-                                add_rows_int(s.acc16.data(), t.level.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                                for (std::uint32_t j = 0; j < t.ncc; ++j)
-                                    s.tsum[j] += weight_k * std::uint64_t(adc(double(s.acc16[j])));
-                            } else {
-                                std::fill(s.acc32.begin(), s.acc32.end(), 0);
-                                add_rows_int(s.acc32.data(), t.level.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                                for (std::uint32_t j = 0; j < t.ncc; ++j)
-                                    s.tsum[j] += weight_k * std::uint64_t(adc(double(s.acc32[j])));
-                            }
-                        } else {
-                            std::fill(s.accf.begin(), s.accf.end(), 0.f);
-                            add_rows_f(s.accf.data(), t.e.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                            if (noise > 0) {
-                                std::fill(s.accq.begin(), s.accq.end(), 0.f);
-                                add_rows_f(s.accq.data(), t.q.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                                for (std::uint32_t j = 0; j < t.ncc; ++j)
-                                    s.accf[j] += float(noise * std::sqrt(double(s.accq[j])) * rng.normal());
-                            }
-                            for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(double(s.accf[j])));
+                        std::fill(s.accf.begin(), s.accf.end(), 0.f);
+                        add_rows_f(s.accf.data(), t.e.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                        if (noise > 0) {
+                            std::fill(s.accq.begin(), s.accq.end(), 0.f);
+                            add_rows_f(s.accq.data(), t.q.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
+                            for (std::uint32_t j = 0; j < t.ncc; ++j)
+                                s.accf[j] += float(noise * std::sqrt(double(s.accq[j])) * rng->normal_fast());
                         }
+                        for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(double(s.accf[j])));
                     }
                 }
                 std::uint64_t *out = total.data() + std::size_t(v) * m.cols + t.c0;
