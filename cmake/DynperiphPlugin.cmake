@@ -19,6 +19,10 @@
 # available. See sdk/README.md.
 include_guard(GLOBAL)
 
+# Extra compile options for plugin sources only, e.g. -Og for the fastest edit-rebuild loop while
+# developing a plugin (the last -O wins over the build type's). Empty = follow CMAKE_BUILD_TYPE.
+set(DYNPERIPH_PLUGIN_OPT "" CACHE STRING "extra compile options for plugin TUs (e.g. -Og)")
+
 find_program(DYNPERIPH_LLD ld.lld)
 include(CheckLinkerFlag)
 if(DYNPERIPH_LLD)
@@ -67,6 +71,10 @@ function(dynperiph_add_plugin target name)
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${map})
   if(DYNPERIPH_HAVE_LLD)
     target_link_options(${target} PRIVATE -fuse-ld=lld)
+  endif()
+  if(DYNPERIPH_PLUGIN_OPT)
+    separate_arguments(_dp_opt UNIX_COMMAND "${DYNPERIPH_PLUGIN_OPT}")
+    target_compile_options(${target} PRIVATE ${_dp_opt})
   endif()
 
   if(NOT P_NO_SDK)
