@@ -199,8 +199,10 @@ private:
 
 std::vector<std::string> base_args(const Options& o)
 {
-    return {o.qemu, "-machine", o.machine, "-accel", "qtest", "-display", "none", "-nodefaults",
-            "-qtest-log", "none"};
+    std::vector<std::string> a{o.qemu, "-machine", o.machine, "-accel", o.accel,
+                               "-display", "none", "-nodefaults"};
+    if (o.accel == "qtest") a.insert(a.end(), {"-qtest-log", "none"});
+    return a;
 }
 
 }  // namespace
@@ -262,6 +264,7 @@ struct Qemu::Impl {
 
     std::string qtest(const std::string& cmd)
     {
+        if (!qt) throw Error("qtest: '" + cmd + "' needs Options::accel = \"qtest\"");
         try {
             qt->send(cmd + "\n");
             auto end = deadline();
@@ -286,6 +289,7 @@ struct Qemu::Impl {
     void drain_async()
     {
         std::string line;
+        if (!qt) return;
         while (qt->read_line(line, Clock::now())) {
             if (line.rfind("IRQ ", 0) != 0) fail("unexpected qtest line: " + line);
             note_irq(line);
@@ -311,18 +315,18 @@ Qemu::Qemu(std::vector<std::string> extra_args, Options opt) : p_(std::make_uniq
     char tmpl[] = "/tmp/dp-qtest-XXXXXX";
     if (!mkdtemp(tmpl)) throw Error(std::string("mkdtemp: ") + std::strerror(errno));
     p_->dir = tmpl;
-    p_->qt = std::make_unique<LineSocket>(p_->dir + "/qtest.sock");
+    bool use_qtest = p_->opt.accel == "qtest";
+    if (use_qtest) p_->qt = std::make_unique<LineSocket>(p_->dir + "/qtest.sock");
     p_->qmp = std::make_unique<LineSocket>(p_->dir + "/qmp.sock");
     auto argv = base_args(p_->opt);
-    for (const auto& a : {std::string("-qtest"), "unix:" + p_->dir + "/qtest.sock",
-                          std::string("-chardev"), "socket,id=dpqmp,path=" + p_->dir + "/qmp.sock",
-                          std::string("-mon"), std::string("chardev=dpqmp,mode=control")})
-        argv.push_back(a);
+    if (use_qtest) argv.insert(argv.end(), {"-qtest", "unix:" + p_->dir + "/qtest.sock"});
+    argv.insert(argv.end(), {"-chardev", "socket,id=dpqmp,path=" + p_->dir + "/qmp.sock",
+                             "-mon", "chardev=dpqmp,mode=control"});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     p_->child = std::make_unique<Child>(argv, p_->dir + "/stderr");
     auto end = p_->deadline();
     auto alive = [this] { return !p_->child->exited(); };
-    if (!p_->qmp->accept_until(end, alive) || !p_->qt->accept_until(end, alive))
+    if (!p_->qmp->accept_until(end, alive) || (use_qtest && !p_->qt->accept_until(end, alive)))
         p_->fail("QEMU did not start: " + join(argv));
     p_->qmp_read("the greeting");
     qmp({{"execute", "qmp_capabilities"}});
@@ -418,6 +422,13 @@ int Qemu::quit()
         // QEMU may close the socket before answering
     }
     if (!p_->child->wait(p_->opt.timeout)) p_->fail("QEMU did not quit");
+    int st = p_->child->status();
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int Qemu::wait_exit()
+{
+    if (!p_->child->wait(p_->opt.timeout)) p_->fail("QEMU did not exit");
     int st = p_->child->status();
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

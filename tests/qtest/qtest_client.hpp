@@ -43,6 +43,9 @@ struct Options {
     std::string qemu = qemu_binary();
     std::string machine = "mps2-an385";
     std::chrono::milliseconds timeout{10000};  // per call, and for QEMU to start
+    // "qtest" (default): no guest code runs, the qtest socket drives memory, IRQs and the clock.
+    // Anything else (e.g. "tcg"): a real guest runs and only QMP is connected; qtest calls throw.
+    std::string accel = "qtest";
 };
 
 class Qemu {
@@ -82,6 +85,8 @@ public:
     std::string stderr_text() const;              // everything QEMU wrote to stderr so far
     // Asks QEMU to quit (QMP "quit") and returns its exit status; throws on timeout.
     int quit();
+    // Waits for QEMU to exit on its own (e.g. a guest's semihosting exit); returns the exit status.
+    int wait_exit();
     int pid() const;
 
 private:

@@ -5,7 +5,8 @@
  * MMIO of every size from the CPU, DMA completion and timer interrupts taken by the guest, and
  * blocking work (host thread, BQL released) that costs the guest no virtual time.
  * The -append word "buserror" instead reads an offset the plugin refuses: the guest must take a
- * precise BusFault at that address (reported by the support library, exit 254).
+ * precise BusFault at that address (reported by the support library, exit 254). "longwork" starts
+ * 1.5 s of blocking work (blocking_qmp_test.cpp checks that QMP answers meanwhile).
  */
 #include <stdint.h>
 #include <string.h>
@@ -100,6 +101,10 @@ int main(void)
     char buf[256], *argv[4];
     int argc = dp_semihost_args(buf, sizeof(buf), argv, 4);
 
+    if (argc > 0 && strcmp(argv[0], "longwork") == 0) {
+        REG(TP_REG_WORK) = 1500;  /* 1.5 s on the plugin's worker; QMP must stay responsive */
+        return REG(TP_REG_WORK_RES) == 3001 ? 0 : 1;
+    }
     if (argc > 0 && strcmp(argv[0], "buserror") == 0) {
         (void)REG(0x800);     /* the plugin answers DP_ERR_BUS */
         return 1;             /* not reached */
