@@ -88,6 +88,7 @@ struct DPGen {
     char *path;                     /* the file it was loaded from */
     unsigned number;                /* 1 = loaded at startup, +1 per successful reload */
     uint32_t irq_level;             /* line levels as last set by this instance */
+    int blocking;                   /* run_blocking calls of this instance in flight */
     bool trial;                     /* inside the forked trial child: services are inert */
     uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
     QLIST_HEAD(, DPTimer) timers;
@@ -110,7 +111,6 @@ struct DynPeriphState {
     qemu_irq irqs[DP_MAX_IRQS];
     unsigned irqs_wired;
     DPGen *gen;                     /* the live plugin generation */
-    int blocking;                   /* run_blocking calls in flight */
     Notifier exit_notifier;
     QTAILQ_ENTRY(DynPeriphState) next;
 
@@ -322,7 +322,7 @@ static void dp_timer_fire(void *opaque)
 {
     DPTimer *t = opaque;
 
-    if (t->gen->s->blocking) {      /* never call into the instance while its work runs */
+    if (t->gen->blocking) {         /* never call into the instance while its work runs */
         t->deferred = true;
         return;
     }
@@ -454,7 +454,7 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
         return DP_OK;
     }
     locked = qemu_mutex_iothread_locked();
-    g->s->blocking++;
+    g->blocking++;
     qemu_thread_create(&th, "dynperiph-work", dp_work_thread, &w, QEMU_THREAD_JOINABLE);
     if (locked) {
         qemu_mutex_unlock_iothread();
@@ -463,8 +463,8 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     if (locked) {
         qemu_mutex_lock_iothread();
     }
-    g->s->blocking--;
-    if (!g->s->blocking) {
+    g->blocking--;
+    if (!g->blocking) {
         dp_run_deferred_timers(g);
     }
     return DP_OK;
@@ -482,7 +482,7 @@ static bool dp_callable(DynPeriphState *s, const char *what, hwaddr addr)
     if (!s->gen) {
         return false;               /* instance already destroyed (QEMU is exiting) */
     }
-    if (s->blocking) {
+    if (s->gen->blocking) {
         qemu_log_mask(LOG_GUEST_ERROR, "dynperiph %s: %s at 0x%" HWADDR_PRIx
                       " while the plugin's blocking work is in flight\n", s->name, what, addr);
         return false;
@@ -896,7 +896,7 @@ static dp_status dp_save_state(DynPeriphState *s, DPState *st, Error **errp)
     st->version = g->desc->state_version;
     st->data = NULL;
     st->len = 0;
-    if (s->blocking) {
+    if (g->blocking) {
         return DP_ERR_BUSY;
     }
     if (!g->desc->save_state) {
@@ -1174,8 +1174,8 @@ static void dp_exit_notify(Notifier *n, void *data)
     DynPeriphState *s = container_of(n, DynPeriphState, exit_notifier);
     bool locked = qemu_mutex_iothread_locked();
 
-    if (s->blocking) {
-        return;                     /* its work thread still uses the instance */
+    if ((s->gen && s->gen->blocking) || s->reloading) {
+        return;                     /* a work thread or a half-done reload still uses it */
     }
     if (!locked) {
         qemu_mutex_lock_iothread();
