@@ -246,12 +246,15 @@ TEST(DynperiphDevice, SameFileTwiceGivesTwoInstances)
 
 TEST(DynperiphDevice, PlaceholderHoleIsCoveredAndNeighboursStayUnimplemented)
 {
-    Qemu q({"-trace", "dynperiph_write", "-device", dev("test-periph", kBase, "")});
-    q.writel(kBase + TP_REG_SCRATCH, 5);
-    EXPECT_EQ(q.readl(kBase + TP_REG_SCRATCH), 5u);
-    EXPECT_EQ(q.readl(kBase + 0x1000 + TP_REG_SCRATCH), 0u) << "beyond mmio_size is the placeholder";
-    EXPECT_NE(q.stderr_text().find("dynperiph@0x40120000: write offset 0x4"), std::string::npos)
-        << "a device without id is named after its address: " << q.stderr_text();
+    Qemu q({"-d", "unimp", "-trace", "dynperiph_read", "-device", dev("test-periph", kBase, "")});
+    EXPECT_EQ(q.readl(kBase + TP_REG_ID), (TP_ID_BASE + 1)) << "the device wins over the placeholder";
+    q.readl(kBase + 0x1000 + TP_REG_SCRATCH);  // just past mmio_size (0x1000)
+    auto err = q.stderr_text();
+    EXPECT_NE(err.find("dynperiph@0x40120000: read offset 0x0 size 4"), std::string::npos)
+        << "a device without id is named after its address: " << err;
+    EXPECT_EQ(err.find("offset 0x1004"), std::string::npos) << "the region is larger than mmio_size";
+    EXPECT_NE(err.find("unimplemented device read"), std::string::npos)
+        << "the board's placeholder no longer answers next to the device: " << err;
 }
 
 TEST(DynperiphDevice, InstancesAreDestroyedWhenQemuExits)
