@@ -3,6 +3,7 @@
 // Writes random weight/input CSVs for NeuroSim's VGG-8 shapes (all vectors of every layer) into a fresh
 // temp dir, runs `cimsim neurosim NetWork.csv 8 8 128 64 w1 in1 ... --adc-bits 4`, reports the times and
 // removes the temp dir.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,10 +53,13 @@ int main(int argc, char **argv) {
             _exit(127);
         }
         int status = 0;
-        waitpid(pid, &status, 0);
+        struct rusage ru {};
+        wait4(pid, &status, 0, &ru);
         const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("\nvgg8_run: generated %.1f MB of NeuroSim-format CSVs in %.2f s; cimsim neurosim run took %.2f s (exit %d)\n",
-                    double(bytes) / 1e6, gen_s, run_s, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        const double cpu_s = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+        std::printf("\nvgg8_run: generated %.1f MB of NeuroSim-format CSVs in %.2f s; cimsim neurosim run: %.2f s wall, "
+                    "%.2f s CPU, max RSS %.0f MB (exit %d)\n",
+                    double(bytes) / 1e6, gen_s, run_s, cpu_s, double(ru.ru_maxrss) / 1024.0, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
     } catch (const std::exception &e) {
         std::fprintf(stderr, "vgg8_run: %s\n", e.what());

@@ -134,12 +134,34 @@ void Crossbar::mvm(std::span<const std::int32_t> x, std::uint32_t n, std::span<s
 
 namespace {
 
-__attribute__((target_clones("avx2", "default"))) void add_rows_f(float *acc, const float *base, std::size_t stride,
-                                                                  const std::uint32_t *rows, std::size_t nrows,
-                                                                  std::size_t n) {
-    for (std::size_t i = 0; i < nrows; ++i) {
-        const float *p = base + std::size_t(rows[i]) * stride;
-        for (std::size_t j = 0; j < n; ++j) acc[j] += p[j];
+// out_e[j] = Σ_rows e[row][j] (and out_q likewise when q is given), rows in ascending order. Columns go in
+// blocks of 32 floats held in registers while the active rows stream past (GCC vector extensions).
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void sum_active_rows(
+    const float *e, const float *q, std::size_t stride, const std::uint32_t *rows, std::size_t nrows, std::size_t n,
+    float *out_e, float *out_q) {
+    std::size_t j0 = 0;
+    for (; j0 + 32 <= n; j0 += 32) {
+        v8f a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+        for (std::size_t i = 0; i < nrows; ++i) {
+            const float *pe = e + std::size_t(rows[i]) * stride + j0;
+            a0 += *(const v8f *)(pe), a1 += *(const v8f *)(pe + 8), a2 += *(const v8f *)(pe + 16), a3 += *(const v8f *)(pe + 24);
+            if (q) {
+                const float *pq = q + std::size_t(rows[i]) * stride + j0;
+                b0 += *(const v8f *)(pq), b1 += *(const v8f *)(pq + 8), b2 += *(const v8f *)(pq + 16), b3 += *(const v8f *)(pq + 24);
+            }
+        }
+        *(v8f *)(out_e + j0) = a0, *(v8f *)(out_e + j0 + 8) = a1, *(v8f *)(out_e + j0 + 16) = a2, *(v8f *)(out_e + j0 + 24) = a3;
+        if (q) *(v8f *)(out_q + j0) = b0, *(v8f *)(out_q + j0 + 8) = b1, *(v8f *)(out_q + j0 + 16) = b2, *(v8f *)(out_q + j0 + 24) = b3;
+    }
+    for (std::size_t j = j0; j < n; ++j) {
+        float ae = 0, aq = 0;
+        for (std::size_t i = 0; i < nrows; ++i) {
+            ae += e[std::size_t(rows[i]) * stride + j];
+            if (q) aq += q[std::size_t(rows[i]) * stride + j];
+        }
+        out_e[j] = ae;
+        if (q) out_q[j] = aq;
     }
 }
 
@@ -284,23 +306,26 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
                     const std::uint64_t weight_k = (k == ib - 1) ? (~(std::uint64_t(1) << k) + 1) : (std::uint64_t(1) << k);
                     for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
                         const std::uint32_t g1 = std::min(t.tr, g0 + pr);
-                        s.active.clear();
-                        for (std::uint32_t i = g0; i < g1; ++i)
-                            if ((std::uint32_t(xv[i]) >> k) & 1u) s.active.push_back(i);
-                        if (s.active.empty()) continue;  // no word line driven: no current, code 0
-                        auto adc = [&](double val) -> std::int64_t {
-                            if (lossless) return std::clamp<std::int64_t>(std::int64_t(std::floor(val + 0.5)), 0, max_code);
-                            return std::clamp<std::int64_t>(std::int64_t(std::floor(val * inv_step + 0.5)), 0, max_code);
-                        };
-                        std::fill(s.accf.begin(), s.accf.end(), 0.f);
-                        add_rows_f(s.accf.data(), t.e.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                        if (noise > 0) {
-                            std::fill(s.accq.begin(), s.accq.end(), 0.f);
-                            add_rows_f(s.accq.data(), t.q.data(), t.ncc, s.active.data(), s.active.size(), t.ncc);
-                            for (std::uint32_t j = 0; j < t.ncc; ++j)
-                                s.accf[j] += float(noise * std::sqrt(double(s.accq[j])) * rng->normal_fast());
+                        s.active.resize(pr);
+                        std::size_t na = 0;
+                        for (std::uint32_t i = g0; i < g1; ++i) {  // branch-free: input bits are random
+                            s.active[na] = i;
+                            na += (std::uint32_t(xv[i]) >> k) & 1u;
                         }
-                        for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(double(s.accf[j])));
+                        if (na == 0) continue;  // no word line driven: no current, code 0
+                        // ADC: round half up, clamp to [0, max_code] (truncation equals floor wherever the clamp
+                        // does not already give 0)
+                        const double scale = lossless ? 1.0 : inv_step;
+                        auto adc = [&](float val) -> std::int64_t {
+                            return std::clamp<std::int64_t>(std::int64_t(double(val) * scale + 0.5), 0, max_code);
+                        };
+                        sum_active_rows(t.e.data(), noise > 0 ? t.q.data() : nullptr, t.ncc, s.active.data(), na, t.ncc,
+                                        s.accf.data(), s.accq.data());
+                        if (noise > 0) {
+                            const float fn = float(noise);
+                            for (std::uint32_t j = 0; j < t.ncc; ++j) s.accf[j] += fn * std::sqrt(s.accq[j]) * rng->normal_fast();
+                        }
+                        for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(s.accf[j]));
                     }
                 }
                 std::uint64_t *out = total.data() + std::size_t(v) * m.cols + t.c0;

@@ -36,14 +36,20 @@ CsvMatrix parse_csv(const std::string &text, const std::string &name, bool allow
             while (a < z && (text[a] == ' ' || text[a] == '\t')) ++a;
             while (z > a && (text[z - 1] == ' ' || text[z - 1] == '\t')) --z;
             ++fields;
-            const std::string where = name + ":" + std::to_string(line_no) + ":" + std::to_string(fields) + ": ";
-            if (a == z) throw Error("cimsim: " + where + "empty field");
+            auto where = [&] { return name + ":" + std::to_string(line_no) + ":" + std::to_string(fields) + ": "; };
+            if (a == z) throw Error("cimsim: " + where() + "empty field");
             const char *b = text.data() + a, *e = text.data() + z;
+            if (e - b == 1 && *b >= '0' && *b <= '9') {  // fast path: one digit (bit matrices)
+                m.values.push_back(double(*b - '0'));
+                if (comma == end) break;
+                f = comma + 1;
+                continue;
+            }
             if (*b == '+') ++b;
             double v = 0;
             auto [p, ec] = std::from_chars(b, e, v);
             if (ec != std::errc() || p != e || !std::isfinite(v))
-                throw Error("cimsim: " + where + "'" + text.substr(a, std::min<std::size_t>(z - a, 40)) + "' is not a finite number");
+                throw Error("cimsim: " + where() + "'" + text.substr(a, std::min<std::size_t>(z - a, 40)) + "' is not a finite number");
             for (const char *q = b; q < e; ++q)
                 if (*q == '.' || *q == 'e' || *q == 'E') {
                     m.all_integers = false;
