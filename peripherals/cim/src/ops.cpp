@@ -2,7 +2,9 @@
 #include "ops.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -67,13 +69,39 @@ std::string where(const std::string &file, const toml::source_region &src) {
     throw ConfigError("cim config " + at + ": " + msg);
 }
 
-std::shared_ptr<BackendLib> open_backend(const std::string &path, const std::string &at) {
+// dlopen of a private copy (same folder, hidden name, unlinked right after loading): the dynamic linker
+// returns an already loaded object for a known file name, so without the copy a backend rebuilt while
+// the previous instance still holds it (hot reload of cim.so) would not be loaded anew. Falls back to
+// the file itself when the folder is not writable.
+void *dlopen_fresh(const std::string &path, std::string &err) {
+    // The name must never repeat in this process: the dynamic linker matches loaded objects by name
+    // (an unlinked earlier copy still counts), and a reloaded cim.so starts with fresh statics.
+    static unsigned counter;
+    const fs::path p(path);
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    const std::string copy = (p.parent_path() / ("." + p.filename().string() + ".cim-" + std::to_string(getpid()) +
+                                                 "-" + std::to_string(stamp) + "-" + std::to_string(++counter)))
+                                 .string();
+    std::error_code ec;
+    const bool copied = fs::copy_file(p, copy, fs::copy_options::overwrite_existing, ec);
     dlerror();
-    void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(copied ? copy.c_str() : path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        fail(at, "cannot load backend " + path + ": " + (e ? e : "unknown dlopen error"));
+        err = e ? e : "unknown dlopen error";
+        for (size_t at; copied && (at = err.find(copy)) != std::string::npos;)
+            err.replace(at, copy.size(), path);
     }
+    if (copied)
+        fs::remove(copy, ec);
+    return h;
+}
+
+std::shared_ptr<BackendLib> open_backend(const std::string &path, const std::string &at) {
+    std::string err;
+    void *h = dlopen_fresh(path, err);
+    if (!h)
+        fail(at, "cannot load backend " + path + ": " + err);
     auto entry = reinterpret_cast<cim_backend_entry_fn>(dlsym(h, CIM_BACKEND_ENTRY_SYMBOL));
     if (!entry) {
         dlclose(h);

@@ -1,7 +1,8 @@
 // "Adding an operation needs neither a QEMU rebuild nor a rebuild of the composition plugin":
 //  1. one config entry, no compile: a new [[op]] appears in a running QEMU after a hot reload of cim.so;
 //  2. one new backend .so, built separately (this test compiles extend/offset_backend.cpp against the
-//     ABI header only), referenced from the config: QEMU and plugins/cim.so are untouched (mtimes).
+//     ABI header only), referenced from the config: QEMU and plugins/cim.so are untouched (mtimes);
+//     rebuilding that .so and hot-reloading cim.so makes the running QEMU use the new build.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -76,6 +77,23 @@ void reload(Qemu &q) {
     ASSERT_EQ(st.rfind("ok", 0), 0u) << st;
 }
 
+// Compiles extend/offset_backend.cpp into `out` (written atomically, as a linker does); returns seconds.
+double build_backend(const std::string &out, int scale) {
+    const std::string tmp = out + ".tmp", def = "-DOFFSET_SCALE=" + std::to_string(scale);
+    const auto t0 = std::chrono::steady_clock::now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(CIM_CXX, CIM_CXX, "-std=c++17", "-O2", "-shared", "-fPIC", def.c_str(), "-I" CIM_ABI_INCLUDE,
+              CIM_TEST_SRC "/extend/offset_backend.cpp", "-o", tmp.c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "compiling the backend failed";
+    fs::rename(tmp, out);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 const std::string kBase = "[[op]]\nindex = 0\nbackend = \"cim-ref.so\"\nparams = { latency_ns = 100 }\n";
 
 } // namespace
@@ -119,17 +137,7 @@ TEST(CimExtend, NewBackendSoBuiltSeparatelyNoQemuNoCompositionRebuild) {
 
     // Build the new backend on its own: one compiler call, the ABI header only.
     const std::string out = d.file("cim-offset.so");
-    const auto t0 = std::chrono::steady_clock::now();
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(CIM_CXX, CIM_CXX, "-std=c++17", "-O2", "-shared", "-fPIC", "-I" CIM_ABI_INCLUDE,
-              CIM_TEST_SRC "/extend/offset_backend.cpp", "-o", out.c_str(), (char *)nullptr);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "compiling the backend failed";
+    const double build_s = build_backend(out, 1);
     std::printf("[ build    ] new backend .so built in %.3f s (no QEMU, no cim.so rebuild)\n", build_s);
 
     write_text(cfg, kBase + "\n[[op]]\nindex = 3\nbackend = \"cim-offset.so\"\n"
@@ -140,7 +148,13 @@ TEST(CimExtend, NewBackendSoBuiltSeparatelyNoQemuNoCompositionRebuild) {
     EXPECT_TRUE(stamp(so) == cim_before);
     EXPECT_TRUE(stamp(dp::qtest::qemu_binary()) == qemu_before);
 
+    // Rebuild the same backend file with new behaviour: a hot reload of cim.so loads it anew.
+    build_backend(out, 2);
+    reload(q);
+    EXPECT_EQ(run_op(q, 3), (std::vector<uint32_t>{2004, 2006, 321}));
+    EXPECT_TRUE(stamp(so) == cim_before);
+
     // And a freshly started QEMU with that config uses it from the start.
     Qemu q2({"-device", "dynperiph,plugin=" + so + ",addr=0x40100000,irq=17,id=cim,args=config=" + cfg});
-    EXPECT_EQ(run_op(q2, 3), (std::vector<uint32_t>{1004, 1006, 321}));
+    EXPECT_EQ(run_op(q2, 3), (std::vector<uint32_t>{2004, 2006, 321}));
 }

@@ -1,7 +1,5 @@
 // Config loading and backend loading (src/ops.cpp).
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
-#include <dlfcn.h>
-
 #include <filesystem>
 
 #include "test_util.hpp"
@@ -27,10 +25,11 @@ std::string load_error(Scratch &s, const std::string &toml) {
 TEST(CimConfig, LoadsOpsOpensEachBackendOnceAndConvertsParams) {
     Scratch s;
     std::string err;
+    const std::string rec = s.dir.file("record.txt");
     auto t = load(s.put("cim.toml", "[[op]]\nindex = 0\nbackend = \"" + kTB + "/test-good.so\"\n"
                                     "params = { a = 1, b = \"two\", c = [1.5, true], d = { e = \"f\" } }\n\n"
                                     "[[op]]\nindex = 5\nname = \"second\"\nbackend = \"" + kTB + "/test-good.so\"\n"
-                                    "[op.params]\nx = 7\n"),
+                                    "[op.params]\nx = 7\nrecord = \"" + rec + "\"\n"),
                   err);
     ASSERT_NE(t, nullptr) << err;
     EXPECT_EQ(t->opmap(), (1u << 0) | (1u << 5));
@@ -41,26 +40,23 @@ TEST(CimConfig, LoadsOpsOpensEachBackendOnceAndConvertsParams) {
     EXPECT_EQ(t->find(0)->name(), "test-good");
     EXPECT_EQ(t->find(5)->name(), "second");
     EXPECT_EQ(std::string(t->find(5)->desc().name), "test");
+    EXPECT_EQ(t->find(0)->backend_path(), t->find(5)->backend_path());
+    std::string recorded = read_file(rec);
+    EXPECT_NE(recorded.find("\"x\" : 7"), std::string::npos) << recorded;
+    EXPECT_EQ(recorded.substr(recorded.rfind('\n') + 1), std::filesystem::path(s.dir.path()).string());
 
-    void *h = dlopen((kTB + "/test-good.so").c_str(), RTLD_NOW | RTLD_NOLOAD);
-    ASSERT_NE(h, nullptr);
-    auto last_params = reinterpret_cast<const char *(*)()>(dlsym(h, "test_backend_last_params"));
-    auto last_base = reinterpret_cast<const char *(*)()>(dlsym(h, "test_backend_last_base_dir"));
-    EXPECT_NE(std::string(last_params()).find("\"x\" : 7"), std::string::npos) << last_params();
-    EXPECT_EQ(std::string(last_base()), std::filesystem::path(s.dir.path()).string());
-    dlclose(h);
-
-    // The first op's params, converted TOML -> JSON (checked by loading them again).
+    // TOML -> JSON conversion of every value kind
     auto t2 = load(s.put("b.toml", "[[op]]\nindex = 1\nbackend = \"" + kTB + "/test-good.so\"\n"
-                                   "params = { a = 1, b = \"two\", c = [1.5, true], d = { e = \"f\" } }\n"),
+                                   "params = { a = 1, b = \"two\", c = [1.5, true], d = { e = \"f\" }, record = \"" +
+                                       rec + "\" }\n"),
                    err);
     ASSERT_NE(t2, nullptr) << err;
-    h = dlopen((kTB + "/test-good.so").c_str(), RTLD_NOW | RTLD_NOLOAD);
-    last_params = reinterpret_cast<const char *(*)()>(dlsym(h, "test_backend_last_params"));
-    const std::string j = last_params();
+    const std::string j = read_file(rec);
     for (const char *part : {"\"a\" : 1", "\"b\" : \"two\"", "1.5", "true", "\"e\" : \"f\""})
         EXPECT_NE(j.find(part), std::string::npos) << part << " not in " << j;
-    dlclose(h);
+    // the private copies the loader made are gone
+    for (const auto &e : std::filesystem::directory_iterator(kTB))
+        EXPECT_EQ(e.path().filename().string().find(".cim-"), std::string::npos) << e.path();
 }
 
 TEST(CimConfig, RelativeBackendFromConfigDirThenPluginDir) {
@@ -134,7 +130,10 @@ TEST(CimConfig, NotASharedObject) {
     Scratch s;
     s.put("junk.so", "not an ELF file");
     const std::string err = load_error(s, "[[op]]\nindex = 0\nbackend = \"junk.so\"\n");
-    EXPECT_NE(err.find("cannot load backend"), std::string::npos) << err;
+    EXPECT_NE(err.find("cannot load backend " + s.dir.file("junk.so") + ": " + s.dir.file("junk.so") + ": "),
+              std::string::npos) << err;
+    EXPECT_EQ(err.find(".cim-"), std::string::npos) << "names the private copy: " << err;
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(s.dir.path()), {}), 2); // cim.toml, junk.so
 }
 
 TEST(CimConfig, AbiMismatchNamesBothVersions) {

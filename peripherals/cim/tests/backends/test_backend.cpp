@@ -3,7 +3,8 @@
 //   -DTEST_NO_ENTRY                        export no cim_backend_entry
 //   -DTEST_NULL_ENTRY                      cim_backend_entry returns NULL
 // open(): params {"reject": "<why>"} makes open fail with that text; every open records its params
-// JSON and base_dir, readable through test_backend_last_params()/test_backend_last_base_dir().
+// JSON and base_dir; with {"record": "<file>"} it also writes them to that file (params, newline,
+// base_dir) -- the loader loads a private copy of the .so, so the test cannot dlopen it by name.
 // run(): outputs = the reference MVM, metrics {100 ns, 1 pJ, 2 um^2, 3 uW}; params {"fail": "<why>"}
 // makes run fail instead, {"short": "yes"} returns one result word too few.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
@@ -51,6 +52,12 @@ cim_op *t_open(const char *params, const char *base, char *err, size_t n) {
     g_last_params = params;
     g_last_base = base;
     ++g_open_count;
+    if (const std::string rec = find_str(params, "record"); !rec.empty()) {
+        if (FILE *f = std::fopen(rec.c_str(), "w")) {
+            std::fprintf(f, "%s\n%s", params, base);
+            std::fclose(f);
+        }
+    }
     const std::string reject = find_str(params, "reject");
     if (!reject.empty()) {
         std::snprintf(err, n, "param 'reject': %s", reject.c_str());

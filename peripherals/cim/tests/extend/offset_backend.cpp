@@ -2,7 +2,7 @@
 // extensibility test compiles it at test time with nothing but include/dynperiph/cim_backend.h and
 // references it from a config entry; neither QEMU nor the cim plugin is rebuilt.
 //   c++ -std=c++17 -O2 -shared -fPIC -I<repo>/include offset_backend.cpp -o cim-offset.so
-// Operation: y = x^T W + offset (integer dtypes), latency = latency_ns. Params: {"offset": N,
+// Operation: y = x^T W + offset * OFFSET_SCALE (integer dtypes; OFFSET_SCALE: -D at build time, default 1), latency = latency_ns. Params: {"offset": N,
 // "latency_ns": T} (both integers; missing = 0 / 1000).
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <cstdio>
@@ -10,6 +10,10 @@
 #include <cstring>
 
 #include "dynperiph/cim_backend.h"
+
+#ifndef OFFSET_SCALE // a build-time knob, so a test can rebuild the same file with new behaviour
+#define OFFSET_SCALE 1
+#endif
 
 struct cim_op {
     long offset = 0;
@@ -46,7 +50,7 @@ static dp_status o_run(cim_op *op, const cim_request *req, cim_result *res) {
     }
     for (uint32_t v = 0; v < req->n_vectors; ++v)
         for (uint32_t j = 0; j < req->cols; ++j) {
-            uint32_t acc = static_cast<uint32_t>(op->offset);
+            uint32_t acc = static_cast<uint32_t>(op->offset * OFFSET_SCALE);
             for (uint32_t i = 0; i < req->rows; ++i)
                 acc += uint32_t(elem(req->inputs, req->dtype, size_t(v) * req->rows + i)) *
                        uint32_t(elem(req->weights, req->dtype, size_t(i) * req->cols + j));
