@@ -310,6 +310,24 @@ TEST_F(CimQtest, SoftResetAndHotReload) {
     expect_usable();
 }
 
+TEST_F(CimQtest, HotReloadWaitsWhileBusy) {
+    setup(CIM_DTYPE_INT8, 2, 2, std::vector<int8_t>{1, 2, 3, 4}, std::vector<int8_t>{1, 1});
+    w(CTRL, START);
+    ASSERT_EQ(r(STATUS), BUSY);
+    q->qom_set("/machine/peripheral/cim", "reload", "");
+    const auto status = [&] { return q->qom_get("/machine/peripheral/cim", "reload-status").get<std::string>(); };
+    usleep(50000);
+    EXPECT_EQ(status().rfind("pending", 0), 0u) << status(); // cim.so refuses save_state while BUSY
+    EXPECT_EQ(r(STATUS), BUSY);
+    q->clock_step(104); // the operation completes, then the reload goes through
+    for (int i = 0; i < 500 && status().rfind("ok", 0) != 0; ++i)
+        usleep(10000);
+    EXPECT_EQ(status().rfind("ok", 0), 0u) << status();
+    EXPECT_EQ(r(STATUS), DONE);
+    EXPECT_EQ(r(ODR), 4u);
+    expect_usable();
+}
+
 TEST_F(CimQtest, HostErrorWhenNoTempDir) {
     q.reset();
     setenv("TMPDIR", "/nonexistent-cim-tmp", 1);
