@@ -89,7 +89,6 @@ static int collect(const cim_job_t *job, uint32_t status, uint32_t *out, size_t 
 int cim_run(const cim_job_t *job, uint32_t *out, size_t out_cap, cim_result_t *res)
 {
     uint32_t polls = 0, status;
-    CIM->CTRL = 0; /* IE off for polling */
     program(job, 0);
     while ((status = CIM->STATUS) & CIM_STATUS_BUSY_Msk)
         polls++;
