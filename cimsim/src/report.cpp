@@ -160,6 +160,17 @@ std::string network_text(const NetworkResult &n, const Resolved &r) {
     s += fmt("  throughput                %.4g TOPS, %.4g FPS\n", t.tops(), t.latency() > 0 ? 1e9 / t.latency() : 0);
     s += fmt("  compute efficiency        %.4g TOPS/mm²\n", t.area() > 0 ? t.tops() / (t.area() * 1e-6) : 0);
     s += fmt("  host run time             %.3f s\n", n.seconds);
+    // The summary lines NeuroSim prints, so tools that parse NeuroSim's stdout (the exec backend's
+    // "neurosim" format) read cimsim's report unchanged.
+    s += "\n-------------------- NeuroSim-style summary\n";
+    s += fmt("ChipArea : %.6gum^2\n", t.area());
+    s += fmt("Chip layer-by-layer readLatency (per image) is: %.6gns\n", t.latency());
+    s += fmt("Chip total readDynamicEnergy is: %.6gpJ\n", t.energy());
+    s += fmt("Chip total leakage Power is: %.6guW\n", t.leakage());
+    s += fmt("Energy Efficiency TOPS/W (Layer-by-Layer Process): %.6g\n", t.tops_per_w());
+    s += fmt("Throughput TOPS (Layer-by-Layer Process): %.6g\n", t.tops());
+    s += fmt("Throughput FPS (Layer-by-Layer Process): %.6g\n", t.latency() > 0 ? 1e9 / t.latency() : 0);
+    s += fmt("Compute efficiency TOPS/mm^2 (Layer-by-Layer Process): %.6g\n", t.area() > 0 ? t.tops() / (t.area() * 1e-6) : 0);
     return s;
 }
 

@@ -136,6 +136,9 @@ TEST(Cli, NetworkAndNeurosimForms) {
     EXPECT_NE(r.out.find("Layer 2"), std::string::npos);
     EXPECT_NE(r.out.find("TOPS/W"), std::string::npos);
     EXPECT_NE(r.out.find("36 vectors run"), std::string::npos);
+    for (const char *line : {"ChipArea : ", "Chip layer-by-layer readLatency (per image) is: ", "Chip total readDynamicEnergy is: ",
+                             "Chip total leakage Power is: "})
+        EXPECT_NE(r.out.find(std::string("\n") + line), std::string::npos) << line;  // NeuroSim's summary lines
 
     r = run_cli("network " + netf + pairs + " --json --subarray-rows 64 --subarray-cols 64 --parallel-rows 32 --adc-bits 5", d);
     ASSERT_EQ(r.rc, 0) << r.err;
