@@ -25,8 +25,8 @@ namespace {
 struct Backend {
     void *so = nullptr;
     const cim_backend_desc *desc = nullptr;
-    Backend() {
-        so = dlopen(CIMSIM_BACKEND_SO, RTLD_NOW | RTLD_LOCAL);
+    explicit Backend(const char *path = CIMSIM_BACKEND_SO) {
+        so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!so) return;
         auto entry = reinterpret_cast<cim_backend_entry_fn>(dlsym(so, CIM_BACKEND_ENTRY_SYMBOL));
         if (entry) desc = entry({CIM_BACKEND_ABI_MAJOR, CIM_BACKEND_ABI_MINOR});
@@ -223,3 +223,50 @@ TEST(CimsimBackend, InProcessEqualsCliBitForBit) {
             EXPECT_EQ(a.m.leakage_uw, c.m.leakage_uw);
         }
 }
+
+#ifdef CIM_EXEC_SO
+// The whole exec path: plugins/cim-exec.so runs `cimsim mvm ... --config params.json --json` from an argv
+// template in a private work dir and parses the JSON; it must equal plugins/cim-cimsim.so with the same params.
+TEST(CimsimBackend, ExecBackendRunningCliEqualsInProcess) {
+    Backend in, ex(CIM_EXEC_SO);
+    ASSERT_NE(in.desc, nullptr);
+    ASSERT_NE(ex.desc, nullptr) << dlerror();
+    const std::string cfg =
+        R"({"cell":"rram","bits_per_cell":2,"adc_bits":5,"program_sigma":0.05,"read_noise_sigma":0.02,"stuck_at_1_rate":0.01,"seed":99})";
+    TempDir keep;
+    const std::string pfile = keep.path + "/params.json";
+    std::ofstream(pfile) << cfg;
+    nlohmann::json exec_params = {
+        {"argv", {CIMSIM_CLI, "mvm", "--weights", "{weights_csv}", "--inputs", "{inputs_csv}", "--dtype", "{dtype}", "--rows",
+                  "{rows}", "--cols", "{cols}", "--config", pfile, "--json"}},
+        {"timeout_ms", 60000}};
+    char err[256] = "";
+    cim_op *op = ex.desc->open(exec_params.dump().c_str(), keep.path.c_str(), err, sizeof err);
+    ASSERT_NE(op, nullptr) << err;
+    for (cim_dtype t : {CIM_DTYPE_INT8, CIM_DTYPE_INT16, CIM_DTYPE_INT32, CIM_DTYPE_FLOAT32}) {
+        SCOPED_TRACE(dynperiph::cim::dtype_name(t));
+        Data d = make_data(t, 97, 31, 4, 500 + t);
+        Outcome a = run_inprocess(in, cfg, d);
+        ASSERT_EQ(a.st, DP_OK) << a.err;
+        TempDir work;
+        cim_request req = make_request(d);
+        req.work_dir = work.path.c_str();
+        std::string storage[2], werr;
+        if (ex.desc->flags & CIM_BACKEND_WANTS_CSV) {
+            ASSERT_TRUE(dynperiph::cim::write_request_csvs(req, work.path, storage, werr)) << werr;
+        }
+        std::vector<std::uint32_t> out(std::size_t(d.n) * d.cols);
+        cim_result res{};
+        res.abi = {CIM_BACKEND_ABI_MAJOR, CIM_BACKEND_ABI_MINOR};
+        res.outputs = out.data(), res.out_capacity = out.size();
+        ASSERT_EQ(ex.desc->run(op, &req, &res), DP_OK) << res.error;
+        out.resize(res.out_count);
+        EXPECT_EQ(out, a.words);
+        EXPECT_EQ(res.metrics.latency_ns, a.m.latency_ns);
+        EXPECT_EQ(res.metrics.energy_pj, a.m.energy_pj);
+        EXPECT_EQ(res.metrics.area_um2, a.m.area_um2);
+        EXPECT_EQ(res.metrics.leakage_uw, a.m.leakage_uw);
+    }
+    ex.desc->close(op);
+}
+#endif
