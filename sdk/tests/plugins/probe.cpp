@@ -49,7 +49,7 @@ class Probe final : public dynperiph::Peripheral {
             throw dynperiph::Error("probe: hook failure requested");
         case 2: { // DMA: OUT = sum of 16 bytes at ARG, then write 16 bytes of 0xA5 at ARG+16
             uint8_t buf[16];
-            if (host().dma_read(arg, buf, sizeof buf) != DP_OK) {
+            if (host().dma_read(arg, buf) != DP_OK) {
                 r.set("OUT", 0xFFFFFFFF);
                 return;
             }
@@ -59,7 +59,7 @@ class Probe final : public dynperiph::Peripheral {
             uint8_t fill[16];
             for (uint8_t &b : fill)
                 b = 0xA5;
-            r.set("OUT", host().dma_write(uint64_t(arg) + 16, fill, sizeof fill) == DP_OK ? sum : 0xFFFFFFFE);
+            r.set("OUT", host().dma_write(uint64_t(arg) + 16, fill) == DP_OK ? sum : 0xFFFFFFFE);
             return;
         }
         case 3: // timer: after ARG ns raise IRQ line 1 and count ticks in OUT

@@ -41,7 +41,7 @@ class Host {
     // DMA: DP_OK or DP_ERR_RANGE (nothing transferred) for a range that is not guest RAM.
     dp_status dma_read(uint64_t addr, void *buf, size_t len) const;
     dp_status dma_write(uint64_t addr, const void *buf, size_t len) const;
-    // Convenience for any contiguous container (std::span, std::vector, std::array, ...).
+    // Convenience for any contiguous container (std::span, std::vector, std::array, ...) and C arrays.
     template <class C>
     dp_status dma_read(uint64_t addr, C &&c) const {
         return dma_read(addr, c.data(), c.size() * sizeof(*c.data()));
@@ -49,6 +49,14 @@ class Host {
     template <class C>
     dp_status dma_write(uint64_t addr, const C &c) const {
         return dma_write(addr, c.data(), c.size() * sizeof(*c.data()));
+    }
+    template <class T, size_t N>
+    dp_status dma_read(uint64_t addr, T (&a)[N]) const {
+        return dma_read(addr, a, sizeof a);
+    }
+    template <class T, size_t N>
+    dp_status dma_write(uint64_t addr, const T (&a)[N]) const {
+        return dma_write(addr, a, sizeof a);
     }
 
     void irq(unsigned line, bool level) const;

@@ -8,6 +8,8 @@
 // bitOffset+bitWidth, bitRange "[msb:lsb]" or lsb+msb, access, modifiedWriteValues (oneToClear, oneToSet,
 // zeroToClear, oneToToggle, modify), readAction (clear, modify), enumeratedValues/enumeratedValue
 // (name, value, description). Numbers: decimal, 0x/0X hex, #binary.
+// writeOnce / read-writeOnce are treated as write-only / read-write (the once-only rule is not modelled);
+// resetMask is ignored (every bit has the reset value given).
 // Not supported (rejected with a clear error): <cluster>, derivedFrom, register sizes other than 32.
 //
 // Every error is a dynperiph::Error whose text is
