@@ -3,7 +3,7 @@
  * executable with this operation's parameters compiled in. bench/buildtime copies this file once per
  * new operation, changes OP_PARAMS, and builds it with one compiler call:
  *
- *   cc -O2 -shared -fPIC -fvisibility=hidden -I include -DCIMSIM_PATH='"/abs/bin/cimsim"' \
+ *   cc -shared -fPIC -fvisibility=hidden -I include -DCIMSIM_PATH='"/abs/bin/cimsim"' \
  *      -o op-N.so op-N.c
  *
  * The composition (the cim plugin or cim-builtin) writes weights.csv / inputs.csv into the run's private

@@ -6,6 +6,7 @@
 
 SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 """
+import errno
 import json
 import os
 import shutil
@@ -34,8 +35,15 @@ class Qemu:
         args += list(extra_args)
         self.stderr_path = os.path.join(self.dir, "stderr")
         self._err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._err, env=env)
+        for attempt in range(200):
+            try:
+                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                             stderr=self._err, env=env)
+                break
+            except OSError as e:  # ETXTBSY: the linker that just wrote the binary is still closing it
+                if e.errno != errno.ETXTBSY or attempt == 199:
+                    raise
+                time.sleep(0.01)
         try:
             self.m = self._accept(ls_m)
             self.mf = self.m.makefile("rwb", buffering=0)
