@@ -1,7 +1,7 @@
 // cimsim command-line interface. SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 //
 //   cimsim mvm --weights W.csv [--inputs X.csv] [--dtype T] [--out Y.csv] [--json] [--json-file F] [config]
-//   cimsim network NetWork.csv [w1.csv in1.csv ...] [--json] [--progress] [config]
+//   cimsim network NetWork.csv [w1.csv in1.csv ...] [--json] [--progress] [--outputs-dir D] [config]
 //   cimsim neurosim NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...] [config]
 //   cimsim keys
 // [config] = --config FILE (.json or .toml) and/or one flag per config key (--adc-bits 4 or --adc_bits 4);
@@ -130,13 +130,14 @@ int run_mvm(const ConfigArgs &ca, const std::string &wpath, const std::string &x
     return 0;
 }
 
-int run_net(const Resolved &r, const std::string &net, const std::vector<std::string> &pairs, bool json, bool progress) {
+int run_net(const Resolved &r, const std::string &net, const std::vector<std::string> &pairs, bool json, bool progress,
+            const std::string &outputs_dir) {
     if (pairs.size() % 2 != 0)
         throw Error("cimsim: weight and input files come in pairs (w1.csv in1.csv ...); got " + std::to_string(pairs.size()) + " file(s)");
     const auto layers = read_network_csv(net);
     std::vector<LayerFiles> files;
     for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) files.push_back({pairs[i], pairs[i + 1]});
-    const NetworkResult res = run_network(r, layers, files, make_progress(want_progress(progress)));
+    const NetworkResult res = run_network(r, layers, files, make_progress(want_progress(progress)), outputs_dir);
     std::fputs(json ? network_json(res, r).c_str() : network_text(res, r).c_str(), stdout);
     return 0;
 }
@@ -192,10 +193,12 @@ int main(int argc, char **argv) {
     std::string net_csv;
     std::vector<std::string> net_files;
     bool net_json = false, net_progress = false;
+    std::string outputs_dir;
     net->add_option("network", net_csv, "NetWork.csv (IFM_H,IFM_W,IFM_C,K_H,K_W,OFM_C,pool,stride per layer)")->required()->check(CLI::ExistingFile);
     net->add_option("files", net_files, "weight/input CSV pairs, one per layer (optional)")->check(CLI::ExistingFile);
     net->add_flag("--json", net_json, "print JSON");
     net->add_flag("--progress", net_progress, "print progress on stderr even when it is not a terminal");
+    net->add_option("--outputs-dir", outputs_dir, "write each layer's integer outputs to DIR/output<L>.csv")->check(CLI::ExistingDirectory);
     add_config_options(net, net_cfg);
 
     auto *ns = app.add_subcommand("neurosim", "NeuroSim's argument order: NetWork.csv wbits ibits subArrayRows parallelRows w1 in1 ...");
@@ -205,6 +208,7 @@ int main(int argc, char **argv) {
     ns->add_option("args", ns_args, "NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...]")->required();
     ns->add_flag("--json", ns_json, "print JSON");
     ns->add_flag("--progress", ns_progress, "print progress on stderr even when it is not a terminal");
+    ns->add_option("--outputs-dir", outputs_dir, "write each layer's integer outputs to DIR/output<L>.csv")->check(CLI::ExistingDirectory);
     add_config_options(ns, ns_cfg);
 
     app.add_subcommand("keys", "print the config key table (Markdown)");
@@ -237,7 +241,7 @@ int main(int argc, char **argv) {
 
     try {
         if (mvm->parsed()) return run_mvm(mvm_cfg, wpath, xpath, dtype, out_path, mvm_json_flag, json_file, want_rows, want_cols);
-        if (net->parsed()) return run_net(resolve(build_config(net_cfg)), net_csv, net_files, net_json, net_progress);
+        if (net->parsed()) return run_net(resolve(build_config(net_cfg)), net_csv, net_files, net_json, net_progress, outputs_dir);
         if (ns->parsed()) {
             if (ns_args.size() < 5)
                 throw Error("cimsim: neurosim needs NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...]");
@@ -247,7 +251,7 @@ int main(int argc, char **argv) {
             set_key(cfg, "subarray_rows", ns_args[3]);
             set_key(cfg, "subarray_cols", ns_args[3]);
             set_key(cfg, "parallel_rows", ns_args[4]);
-            return run_net(resolve(cfg), ns_args[0], {ns_args.begin() + 5, ns_args.end()}, ns_json, ns_progress);
+            return run_net(resolve(cfg), ns_args[0], {ns_args.begin() + 5, ns_args.end()}, ns_json, ns_progress, outputs_dir);
         }
         std::fputs(keys_markdown().c_str(), stdout);
         return 0;

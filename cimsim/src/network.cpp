@@ -94,7 +94,9 @@ std::vector<std::int32_t> load_inputs(const std::string &path, const LayerSpec &
 }  // namespace
 
 NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layers, const std::vector<LayerFiles> &files,
-                          const Progress &progress) {
+                          const Progress &progress, const std::string &outputs_dir) {
+    if (!outputs_dir.empty() && files.empty())
+        throw Error("cimsim: --outputs-dir needs the weight/input files of every layer");
     if (!files.empty() && files.size() != layers.size())
         throw Error("cimsim: the network has " + std::to_string(layers.size()) + " layers but " +
                     std::to_string(files.size()) + " weight/input file pairs were given");
@@ -120,6 +122,7 @@ NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layer
             Crossbar xb(r, s.rows(), s.cols(), w);
             std::vector<std::int64_t> y(std::size_t(n) * s.cols());
             xb.mvm(x, n, y);
+            if (!outputs_dir.empty()) write_csv_ints(outputs_dir + "/output" + std::to_string(i + 1) + ".csv", y, s.cols());
             std::uint64_t sum = 0;
             for (auto v : y) sum += std::uint64_t(v);
             lr.checksum = std::int64_t(sum);

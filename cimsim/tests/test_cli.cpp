@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -147,6 +148,15 @@ TEST(Cli, NetworkAndNeurosimForms) {
     EXPECT_GT(j["layers"][0]["functional"]["rms_error"].get<double>(), 0.0);
     EXPECT_GT(j["total"]["tops_per_w"].get<double>(), 0.0);
     EXPECT_EQ(j["layers"][1]["functional"]["checksum"], j["layers"][1]["functional"]["checksum"]);
+
+    // per-layer outputs: layer 2 (FC, 1 vector) has 10 outputs on one line
+    r = run_cli("network " + netf + pairs + " --outputs-dir " + d.path, d);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const std::string o2 = d.read(d.path + "/output2.csv");
+    EXPECT_EQ(std::count(o2.begin(), o2.end(), '\n'), 1);
+    EXPECT_EQ(std::count(o2.begin(), o2.end(), ','), 9);
+    const std::string o1 = d.read(d.path + "/output1.csv");
+    EXPECT_EQ(std::count(o1.begin(), o1.end(), '\n'), 36);  // 6×6 vectors of layer 1
 
     // PPA only (no files), and odd file count
     r = run_cli("network " + netf + " --json", d);

@@ -56,8 +56,10 @@ struct NetworkResult {
 
 using Progress = std::function<void(std::size_t layer, std::size_t layers, const std::string &what)>;
 
+// outputs_dir (optional, needs files): writes every layer's integer outputs to <dir>/output<L>.csv, one line per
+// input vector, OFM_C values each.
 NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layers, const std::vector<LayerFiles> &files,
-                          const Progress &progress = {});
+                          const Progress &progress = {}, const std::string &outputs_dir = {});
 
 // Writes NeuroSim-format random files for `layers` into dir (weights uniform in (−1,1) quantized to wb bits,
 // inputs random bits). Returns the file names. Used by the benchmark and tests.
