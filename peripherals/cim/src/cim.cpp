@@ -48,6 +48,7 @@ public:
     void reset() override {
         timer_.cancel();
         pending_ = Outcome{};
+        engine_.release();
         regs().reset();
         regs().set("OPMAP", engine_.opmap());
         update_irq();
@@ -87,10 +88,10 @@ private:
         update_irq();
     }
 
-    void set_error(uint32_t code, const std::string &msg) {
+    void set_error(uint32_t code, const char *msg) {
         errcode_.set(code);
         status_.set(status_.get() | ST_ERROR);
-        guest_error("cim: START rejected: %s (ERRCODE %u)", msg.c_str(), code);
+        guest_error("cim: START rejected: %s (ERRCODE %u)", msg, code);
     }
 
     void start() {
@@ -115,7 +116,7 @@ private:
             if (o.err == ERR_BACKEND || o.err == ERR_OUTPUT || o.err == ERR_HOST) {
                 errcode_.set(o.err);
                 status_.set(status_.get() | ST_ERROR);
-                log_error("cim: %s (ERRCODE %u)", o.message.c_str(), o.err);
+                log_error("cim: %s (ERRCODE %u)", o.message, o.err);
             } else {
                 set_error(o.err, o.message);
             }
@@ -125,14 +126,14 @@ private:
         regs().set("NVEC", o.nvec);
         status_.set(status_.get() | ST_BUSY);
         out_dma_ = l.out_dma;
-        pending_ = std::move(o);
+        pending_ = o;
         timer_.arm_in(pending_.latency_ns);
     }
 
     // The simulated latency has passed: publish the results.
     void complete() {
         const Outcome &o = pending_;
-        const size_t n = o.outputs.size();
+        const size_t n = o.out_count;
         for (unsigned i = 0; i < kOdrWords; ++i)
             odr_[i].set(i < n ? o.outputs[i] : 0);
         regs().set("OUT_COUNT", static_cast<uint32_t>(n));
@@ -143,7 +144,7 @@ private:
         regs().set("AREA", f32_bits(o.metrics.area_um2));
         regs().set("LEAKAGE", f32_bits(o.metrics.leakage_uw));
         uint32_t st = status_.get() & ~ST_BUSY;
-        if (out_dma_ && n && host().dma_write(out_dma_, o.outputs.data(), n * 4) != DP_OK) {
+        if (out_dma_ && n && host().dma_write(out_dma_, o.outputs, n * 4) != DP_OK) {
             errcode_.set(ERR_DMA);
             st |= ST_ERROR;
             guest_error("cim: OUT_DMA write to 0x%08x failed (ERRCODE %u)", out_dma_, ERR_DMA);
@@ -152,6 +153,7 @@ private:
         }
         status_.set(st);
         pending_ = Outcome{};
+        engine_.release();
         update_irq();
     }
 

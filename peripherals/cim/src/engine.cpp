@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include <dynperiph/sdk/peripheral.hpp>
 
@@ -15,29 +18,44 @@
 
 namespace dynperiph::cim {
 
-Engine::Engine(const char *args) {
-    PluginArgs a = parse_plugin_args(args ? args : "");
-    ops_ = OpTable::load(a.config, this_module_dir());
-}
+struct Engine::Impl {
+    std::unique_ptr<OpTable> ops;
+    std::vector<uint32_t> outputs; // of the last start()
+    std::string message;
 
-Engine::~Engine() = default;
+    Outcome fail(uint32_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+};
 
-uint32_t Engine::opmap() const { return ops_->opmap(); }
-
-namespace {
-
-Outcome fail(uint32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-Outcome fail(uint32_t code, const char *fmt, ...) {
-    Outcome o;
-    o.err = code;
+Outcome Engine::Impl::fail(uint32_t code, const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    o.message = buf;
+    message = buf;
+    Outcome o;
+    o.err = code;
+    o.message = message.c_str();
     return o;
 }
+
+Engine::Engine(const char *args) {
+    auto impl = std::make_unique<Impl>();
+    PluginArgs a = parse_plugin_args(args ? args : "");
+    impl->ops = OpTable::load(a.config, this_module_dir());
+    impl_ = impl.release();
+}
+
+Engine::~Engine() { delete impl_; }
+
+uint32_t Engine::opmap() const { return impl_->ops->opmap(); }
+
+void Engine::release() {
+    impl_->outputs.clear();
+    impl_->outputs.shrink_to_fit();
+}
+
+namespace {
 
 uint64_t busy_time(double latency_ns, bool &valid) {
     valid = std::isfinite(latency_ns) && latency_ns >= 0;
@@ -51,7 +69,9 @@ uint64_t busy_time(double latency_ns, bool &valid) {
 } // namespace
 
 Outcome Engine::start(const Launch &l, const Host &host) {
-    const Operation *op = ops_->find(l.op);
+    release();
+    auto fail = [this](auto... a) { return impl_->fail(a...); };
+    const Operation *op = impl_->ops->find(l.op);
     if (!op)
         return fail(ERR_BAD_OP, "CTRL.OP = %u selects no configured operation (OPMAP = 0x%08" PRIx32 ")", l.op,
                     opmap());
@@ -93,9 +113,8 @@ Outcome Engine::start(const Launch &l, const Host &host) {
             return fail(ERR_DMA, "OUT_DMA [0x%08" PRIx32 ", +%" PRIu64 " bytes) is not guest RAM", l.out_dma, nout * 4);
     }
 
-    Outcome o;
-    o.nvec = static_cast<uint32_t>(nvec);
-    o.outputs.assign(nout, 0);
+    std::vector<uint32_t> &outputs = impl_->outputs;
+    outputs.assign(nout, 0);
     cim_request req{};
     req.abi = {CIM_BACKEND_ABI_MAJOR, CIM_BACKEND_ABI_MINOR};
     req.dtype = static_cast<cim_dtype>(l.dtype);
@@ -106,8 +125,8 @@ Outcome Engine::start(const Launch &l, const Host &host) {
     req.inputs = nvec ? x.data() : nullptr;
     cim_result res{};
     res.abi = {CIM_BACKEND_ABI_MAJOR, CIM_BACKEND_ABI_MINOR};
-    res.outputs = o.outputs.data();
-    res.out_capacity = o.outputs.size();
+    res.outputs = outputs.data();
+    res.out_capacity = outputs.size();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     res.metrics = {nan, nan, nan, nan};
 
@@ -141,6 +160,10 @@ Outcome Engine::start(const Launch &l, const Host &host) {
         return fail(ERR_OUTPUT, "op %u (%s) returned %zu result words, expected %" PRIu64, l.op, op->name().c_str(),
                     res.out_count, nout);
 
+    Outcome o;
+    o.nvec = static_cast<uint32_t>(nvec);
+    o.outputs = outputs.data();
+    o.out_count = outputs.size();
     bool valid = false;
     o.metrics = res.metrics;
     o.latency_ns = busy_time(res.metrics.latency_ns, valid);

@@ -1,14 +1,12 @@
 // The cim peripheral's engine: validates a START against the register snapshot, reads weights/inputs
 // by DMA, runs the selected operation's backend on a host worker thread and returns the outcome.
-// The register-level behaviour (STATUS, IRQ, timing, ODR) lives in cim.cpp.
+// The register-level behaviour (STATUS, IRQ, timing, ODR) lives in cim.cpp. This header stays light
+// (no standard library containers): plugin rebuild time is a feature.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
 
 #include "dynperiph/cim_backend.h"
 
@@ -17,8 +15,6 @@ class Host;
 }
 
 namespace dynperiph::cim {
-
-class OpTable;
 
 // ERRCODE values (cim.svd, REGISTERS.md).
 enum ErrCode : uint32_t {
@@ -49,14 +45,17 @@ struct Launch {
     uint32_t out_dma = 0;
 };
 
+// What START produced. `message` and `outputs` belong to the Engine and stay valid until its next
+// start() or release().
 struct Outcome {
     uint32_t err = ERR_NONE;
-    std::string message;            // one line for the log when err != ERR_NONE
+    const char *message = "";         // one line for the log when err != ERR_NONE
     uint32_t nvec = 0;
-    std::vector<uint32_t> outputs;  // nvec * cols words
+    const uint32_t *outputs = nullptr; // out_count words
+    size_t out_count = 0;
     cim_metrics metrics{};
-    uint64_t latency_ns = 0;        // BUSY time: the backend's latency rounded up, or the default
-    uint32_t mvalid = 0;            // MVALID bits
+    uint64_t latency_ns = 0;           // BUSY time: the backend's latency rounded up, or the default
+    uint32_t mvalid = 0;               // MVALID bits
 };
 
 class Engine {
@@ -71,9 +70,12 @@ public:
     uint32_t opmap() const;
     // Validates, reads, runs. Called on the device thread; the backend runs via host.run_blocking.
     Outcome start(const Launch &l, const Host &host);
+    // Frees the last start()'s outputs.
+    void release();
 
 private:
-    std::unique_ptr<OpTable> ops_;
+    struct Impl;
+    Impl *impl_;
 };
 
 } // namespace dynperiph::cim
