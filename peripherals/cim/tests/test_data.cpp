@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "flat_params.hpp"
 #include "neurosim_files.hpp"
 #include "test_util.hpp"
 
@@ -119,4 +120,49 @@ TEST(CimData, WorkDirHonoursTmpdir) {
     else
         unsetenv("TMPDIR");
     EXPECT_TRUE(std::filesystem::is_empty(base.path()));
+}
+
+TEST(CimData, FlatParams) {
+    auto p = parse_flat_params(R"({ "a" : 1.5, "b": "x\"y\\z\u0041", "c" : true, "d": false, "e": [1, {"f": null}],
+                                   "g": {"h": "}"}, "i": null, "j": -2e3 })");
+    ASSERT_EQ(p.size(), 8u);
+    EXPECT_EQ(p[0].key, "a");
+    EXPECT_EQ(p[0].kind, FlatParam::Number);
+    EXPECT_EQ(p[0].number, 1.5);
+    EXPECT_EQ(p[1].kind, FlatParam::String);
+    EXPECT_EQ(p[1].text, "x\"y\\zA");
+    EXPECT_EQ(p[2].kind, FlatParam::Bool);
+    EXPECT_TRUE(p[2].boolean);
+    EXPECT_FALSE(p[3].boolean);
+    EXPECT_EQ(p[4].kind, FlatParam::Other);
+    EXPECT_EQ(p[5].kind, FlatParam::Other);
+    EXPECT_EQ(p[6].kind, FlatParam::Other);
+    EXPECT_EQ(p[7].number, -2000);
+    EXPECT_TRUE(parse_flat_params("{}").empty());
+    EXPECT_TRUE(parse_flat_params(nullptr).empty());
+    for (const char *bad : {"", "[1]", "{\"a\" 1}", "{\"a\": 1", "{\"a\": 1} x", "{\"a\": \"unterminated}", "{a: 1}",
+                            "{\"a\": [1, 2}", "{\"a\": \"\\q\"}"})
+        EXPECT_THROW(parse_flat_params(bad), std::runtime_error) << bad;
+}
+
+TEST(CimData, RefBackendParams) {
+    Scratch s;
+    std::string err;
+    auto t = load(s.put("ok.toml", "[[op]]\nindex = 0\nbackend = \"cim-ref.so\"\n"
+                                   "params = { latency_ns = 10, ns_per_mac = 0.5, pj_per_mac = 2, area_um2 = 3, leakage_uw = 4 }\n"),
+                  err);
+    ASSERT_NE(t, nullptr) << err;
+    Job j(CIM_DTYPE_INT8, 2, 2, std::vector<int8_t>{1, 2, 3, 4}, std::vector<int8_t>{1, 1});
+    ASSERT_EQ(j.run(*t->find(0)), DP_OK) << j.res.error;
+    EXPECT_EQ(j.out, j.expected());
+    EXPECT_EQ(j.res.metrics.latency_ns, 10 + 0.5 * 4);
+    EXPECT_EQ(j.res.metrics.energy_pj, 8);
+    EXPECT_EQ(j.res.metrics.area_um2, 3);
+    EXPECT_EQ(j.res.metrics.leakage_uw, 4);
+    EXPECT_EQ(load(s.put("a.toml", "[[op]]\nindex = 0\nbackend = \"cim-ref.so\"\nparams = { latency = 1 }\n"), err), nullptr);
+    EXPECT_NE(err.find("op 0 (ref): unknown param 'latency' (known: latency_ns,"), std::string::npos) << err;
+    EXPECT_EQ(load(s.put("b.toml", "[[op]]\nindex = 0\nbackend = \"cim-ref.so\"\nparams = { latency_ns = \"1\" }\n"), err), nullptr);
+    EXPECT_NE(err.find("param 'latency_ns' must be a non-negative number"), std::string::npos) << err;
+    EXPECT_EQ(load(s.put("c.toml", "[[op]]\nindex = 0\nbackend = \"cim-ref.so\"\nparams = { area_um2 = -1 }\n"), err), nullptr);
+    EXPECT_NE(err.find("param 'area_um2' must be a non-negative number"), std::string::npos) << err;
 }

@@ -14,11 +14,12 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "data.hpp"
+#include "flat_params.hpp"
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -32,27 +33,22 @@ namespace {
 
 cim_op *ref_open(const char *params_json, const char *, char *err, size_t err_size) {
     try {
-        auto p = nlohmann::json::parse(params_json ? params_json : "{}");
-        if (!p.is_object())
-            throw std::runtime_error("params must be a table");
-        auto op = new cim_op;
-        for (auto it = p.begin(); it != p.end(); ++it) {
+        auto op = std::make_unique<cim_op>();
+        for (const auto &p : dynperiph::cim::parse_flat_params(params_json)) {
             double cim_op::*f = nullptr;
-            if (it.key() == "latency_ns") f = &cim_op::latency_ns;
-            else if (it.key() == "ns_per_mac") f = &cim_op::ns_per_mac;
-            else if (it.key() == "pj_per_mac") f = &cim_op::pj_per_mac;
-            else if (it.key() == "area_um2") f = &cim_op::area_um2;
-            else if (it.key() == "leakage_uw") f = &cim_op::leakage_uw;
-            if (!f || !it->is_number() || it->get<double>() < 0 || !std::isfinite(it->get<double>())) {
-                delete op;
-                throw std::runtime_error(
-                    !f ? "unknown param '" + it.key() +
-                             "' (known: latency_ns, ns_per_mac, pj_per_mac, area_um2, leakage_uw)"
-                       : "param '" + it.key() + "' must be a non-negative number");
-            }
-            op->*f = it->get<double>();
+            if (p.key == "latency_ns") f = &cim_op::latency_ns;
+            else if (p.key == "ns_per_mac") f = &cim_op::ns_per_mac;
+            else if (p.key == "pj_per_mac") f = &cim_op::pj_per_mac;
+            else if (p.key == "area_um2") f = &cim_op::area_um2;
+            else if (p.key == "leakage_uw") f = &cim_op::leakage_uw;
+            if (!f)
+                throw std::runtime_error("unknown param '" + p.key +
+                                         "' (known: latency_ns, ns_per_mac, pj_per_mac, area_um2, leakage_uw)");
+            if (p.kind != dynperiph::cim::FlatParam::Number || p.number < 0 || !std::isfinite(p.number))
+                throw std::runtime_error("param '" + p.key + "' must be a non-negative number");
+            op.get()->*f = p.number;
         }
-        return op;
+        return op.release();
     } catch (const std::exception &e) {
         std::snprintf(err, err_size, "%s", e.what());
         return nullptr;
