@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   # host toolchain and project libraries
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git lld
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   # QEMU source + build
