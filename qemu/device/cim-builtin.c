@@ -21,7 +21,8 @@
  *  + properties: "addr" (uint64, base of the 4 KiB MMIO region), "irq" (uint32, interrupt-controller
  *    input, e.g. 17), "cimsim" (str, the simulator executable: enables the in-tree operations),
  *    "backend-dir" (str, directory of the backend .so files: enables the .so operations),
- *    "timeout-ms" (uint32, default 10000: an in-tree simulator run longer than this is killed)
+ *    "timeout-ms" (uint32, default 10000: an in-tree simulator run longer than this is killed,
+ *    with everything in its process group)
  *  + one MMIO region of 0x1000 bytes at addr in system memory, priority 0 (above the board's
  *    unimplemented-device placeholders)
  *  + one IRQ line (level: CTRL.IE && (STATUS.DONE || STATUS.ERROR)) to the NVIC input "irq"
@@ -100,8 +101,8 @@ typedef const cim_backend_desc *(*cim_backend_entry_fn)(dp_version host_abi);
 
 #include <dlfcn.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
 #define TYPE_CIM_BUILTIN "cim-builtin"
@@ -111,6 +112,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(CimBuiltinState, CIM_BUILTIN)
 
 #define CIM_MAX_OPS       32        /* CTRL.OP is 5 bits */
 #define CIM_OP_MAX_ARGS   40
+#define CIM_MAX_STDOUT    (64 * 1024 * 1024)  /* simulator output limit */
 
 typedef struct CimBuiltinOp {
     const char *name;
@@ -474,20 +476,68 @@ static char *cim_expand(const char *arg, const CimJob *j, const char *dir,
     return g_string_free(out, false);
 }
 
-/* In the forked child, before exec: default signal state and the wall-clock limit. */
+/* In the forked child, before exec: its own process group, default signal state. */
 static void cim_child_setup(gpointer opaque)
 {
-    uint32_t ms = *(uint32_t *)opaque;
-    struct itimerval it = {
-        .it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
-    };
     sigset_t none;
 
+    setpgid(0, 0);                          /* so a timeout can kill everything it started */
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);  /* QEMU threads block signals */
-    signal(SIGALRM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
-    setitimer(ITIMER_REAL, &it, NULL);      /* survives exec: SIGALRM ends an overlong run */
+}
+
+/*
+ * Collects the child's stdout (up to CIM_MAX_STDOUT) and stderr until both close, or until the
+ * child has exited (then what it left running in its group is killed and the pipes drain), or the
+ * deadline passes. Returns false on timeout or an oversized output; the caller kills the group and
+ * reaps the child unless *reaped.
+ */
+static bool cim_collect(GPid pid, int out_fd, int err_fd, int64_t deadline_ms, GString *out,
+                        GString *err, bool *too_big, int *status, bool *reaped)
+{
+    struct pollfd pfd[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
+    char buf[65536];
+
+    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+        int64_t left = deadline_ms - g_get_monotonic_time() / 1000;
+        int i, r;
+
+        if (left <= 0) {
+            return false;
+        }
+        if (!*reaped && waitpid(pid, status, WNOHANG) == pid) {
+            *reaped = true;
+            kill(-pid, SIGKILL);            /* leftovers must not keep the pipes open */
+        }
+        r = poll(pfd, 2, MIN(left, 20));
+        if (r < 0 && errno != EINTR) {
+            return false;
+        }
+        for (i = 0; r > 0 && i < 2; i++) {
+            ssize_t n;
+
+            if (pfd[i].fd < 0 || !pfd[i].revents) {
+                continue;
+            }
+            n = read(pfd[i].fd, buf, sizeof(buf));
+            if (n > 0 && i == 0) {
+                g_string_append_len(out, buf, n);
+                if (out->len > CIM_MAX_STDOUT) {
+                    *too_big = true;
+                    return false;
+                }
+            } else if (n > 0) {
+                g_string_append_len(err, buf, n);
+                if (err->len > 65536) {             /* keep the tail */
+                    g_string_erase(err, 0, err->len - 32768);
+                }
+            } else if (n == 0 || errno != EINTR) {
+                pfd[i].fd = -1;
+            }
+        }
+    }
+    return true;
 }
 
 /* The last non-empty line of a program's stderr, shortened. */
@@ -585,9 +635,12 @@ static void cim_run_sim(CimJob *j, const char *dir, const char *wcsv, const char
 {
     const CimBuiltinOp *op = j->entry;
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *out = NULL, *err_text = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GString) err_text = g_string_new(NULL);
     GError *gerr = NULL;
-    int status = 0, i;
+    bool done, too_big = false, reaped = false;
+    int status = 0, i, out_fd, err_fd;
+    GPid pid;
 
     for (i = 0; i < CIM_OP_MAX_ARGS && op->argv[i]; i++) {
         if (j->nvec == 0 && !strcmp(op->argv[i], "{inputs_csv}")) {
@@ -599,15 +652,31 @@ static void cim_run_sim(CimJob *j, const char *dir, const char *wcsv, const char
         g_ptr_array_add(argv, cim_expand(op->argv[i], j, dir, wcsv, icsv));
     }
     g_ptr_array_add(argv, NULL);
-    if (!g_spawn_sync(dir, (char **)argv->pdata, NULL,
-                      G_SPAWN_STDIN_FROM_DEV_NULL,
-                      cim_child_setup, &j->timeout_ms, &out, &err_text, &status, &gerr)) {
+    if (!g_spawn_async_with_pipes(dir, (char **)argv->pdata, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+                                  cim_child_setup, NULL, &pid, NULL, &out_fd, &err_fd, &gerr)) {
         cim_job_fail(j, CIM_ERR_BACKEND, "%s: cannot run %s: %s", op->name,
                      (char *)argv->pdata[0], gerr->message);
         g_error_free(gerr);
         return;
     }
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    done = cim_collect(pid, out_fd, err_fd, g_get_monotonic_time() / 1000 + j->timeout_ms, out,
+                       err_text, &too_big, &status, &reaped);
+    if (!reaped) {
+        kill(-pid, SIGKILL);    /* timeout: the program and everything it started */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            /* retry */
+        }
+    }
+    close(out_fd);
+    close(err_fd);
+    g_spawn_close_pid(pid);
+    if (too_big) {
+        cim_job_fail(j, CIM_ERR_BACKEND, "%s: %s wrote more than %d bytes", op->name,
+                     (char *)argv->pdata[0], CIM_MAX_STDOUT);
+        return;
+    }
+    if (!done) {
         cim_job_fail(j, CIM_ERR_BACKEND, "%s: %s timed out after %" PRIu32 " ms", op->name,
                      (char *)argv->pdata[0], j->timeout_ms);
         return;
@@ -618,13 +687,13 @@ static void cim_run_sim(CimJob *j, const char *dir, const char *wcsv, const char
         return;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        g_autofree char *last = cim_last_line(err_text);
+        g_autofree char *last = cim_last_line(err_text->str);
 
         cim_job_fail(j, CIM_ERR_BACKEND, "%s: %s exited with status %d: %s", op->name,
                      (char *)argv->pdata[0], WEXITSTATUS(status), last);
         return;
     }
-    cim_parse_json(j, out);
+    cim_parse_json(j, out->str);
 }
 
 static void cim_run_so(CimJob *j, const char *dir, const char *wcsv, const char *icsv)
