@@ -201,9 +201,11 @@ TEST_F(Parity, EveryOperationAndDtype) {
         p.setup(3, 3, 2, wf, xf);
         p.start_and_finish(1u | 2u << 8);
         p.start_and_finish(1u | 0u << 8);
-        // weights only (no input vectors): PPA-only operation on the in-process backends
+        // weights only (no input vectors): a PPA-only operation, in-process and through the simulator
         p.setup(0, 3, 4, w8, std::vector<int8_t>{});
         p.start_and_finish(1u | 2u << 8);
+        p.start_and_finish(1u | 0u << 8);
+        p.start_and_finish(1u | 3u << 8);
     });
 }
 
