@@ -21,7 +21,7 @@ log() { echo "build-qemu: $*" >&2; }
 die() { echo "build-qemu: error: $*" >&2; exit 1; }
 
 # ---- our QEMU change: the files we add and the hash that keys the build -------------------------------
-CHANGE_FILES=("$HERE"/device/*.c "$HERE"/device/*.h "$HERE/device/trace-events" "$ROOT/include/dynperiph/plugin.h"
+CHANGE_FILES=("$HERE"/device/*.c "$HERE"/device/*.h "$HERE/device/trace-events" "$ROOT"/include/dynperiph/*.h
               "$HERE/glue.sh")
 change_hash() {
   local f

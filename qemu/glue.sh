@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Applies the dynperiph change to a QEMU source tree: copies qemu/device/* into hw/misc/, the plugin ABI
-# header into include/dynperiph/, and adds the meson + Kconfig lines once. Idempotent; files whose
+# Applies the dynperiph change to a QEMU source tree: copies qemu/device/* into hw/misc/, the C ABI
+# headers into include/dynperiph/, and adds the meson + Kconfig lines once. Idempotent; files whose
 # content is unchanged are not rewritten, so ninja's incremental rebuild stays minimal.
 #   qemu/glue.sh QEMU_SRC_DIR PROJECT_ROOT
 set -euo pipefail
@@ -9,7 +9,9 @@ put() {  # put FROM TO: copy only when the content differs
   mkdir -p "$(dirname "$2")"
   cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
 }
-put "$ROOT/include/dynperiph/plugin.h" "$SRC/include/dynperiph/plugin.h"
+for h in "$ROOT"/include/dynperiph/*.h; do   # the C ABI headers (plugin.h, cim_backend.h)
+  put "$h" "$SRC/include/dynperiph/$(basename "$h")"
+done
 for f in "$ROOT"/qemu/device/*.c "$ROOT"/qemu/device/*.h; do  # (trace-events: see below)
   [ -f "$f" ] && put "$f" "$SRC/hw/misc/$(basename "$f")"
 done

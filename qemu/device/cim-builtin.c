@@ -55,49 +55,7 @@
 #include "hw/registerfields.h"
 #include "sysemu/reset.h"
 
-#if __has_include("dynperiph/cim_backend.h")
 #include "dynperiph/cim_backend.h"
-#else
-/*
- * qemu/glue.sh copies only plugin.h into the QEMU tree so far; until it copies cim_backend.h as well,
- * this is the subset of include/dynperiph/cim_backend.h (ABI 1.0) this file uses, unchanged.
- */
-#include "dynperiph/plugin.h"
-#define CIM_BACKEND_ABI_MAJOR 1
-#define CIM_BACKEND_ABI_MINOR 0
-#define CIM_BACKEND_ENTRY_SYMBOL "cim_backend_entry"
-typedef enum cim_dtype {
-    CIM_DTYPE_INT8 = 0, CIM_DTYPE_INT16 = 1, CIM_DTYPE_INT32 = 2, CIM_DTYPE_FLOAT32 = 3
-} cim_dtype;
-#define CIM_BACKEND_WANTS_CSV 0x1u
-typedef struct cim_request {
-    dp_version abi;
-    cim_dtype dtype;
-    uint32_t rows, cols, n_vectors;
-    const void *weights, *inputs;
-    const char *weights_csv, *inputs_csv, *work_dir;
-} cim_request;
-typedef struct cim_metrics {
-    double latency_ns, energy_pj, area_um2, leakage_uw;
-} cim_metrics;
-typedef struct cim_result {
-    dp_version abi;
-    uint32_t *outputs;
-    size_t out_capacity, out_count;
-    cim_metrics metrics;
-    char error[256];
-} cim_result;
-typedef struct cim_op cim_op;
-typedef struct cim_backend_desc {
-    dp_version abi;
-    const char *name, *description;
-    uint32_t flags;
-    cim_op *(*open)(const char *params_json, const char *base_dir, char *err, size_t err_size);
-    dp_status (*run)(cim_op *op, const cim_request *req, cim_result *res);
-    void (*close)(cim_op *op);
-} cim_backend_desc;
-typedef const cim_backend_desc *(*cim_backend_entry_fn)(dp_version host_abi);
-#endif
 
 #include <dlfcn.h>
 #include <math.h>
