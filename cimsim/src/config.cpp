@@ -202,7 +202,7 @@ void apply_json(Config &cfg, std::string_view json_text, std::string_view origin
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) { // parse_error, and out_of_range for a number like 1e400
         throw Error("cimsim: " + std::string(origin) + ": invalid JSON (" + e.what() + ")");
     }
     if (j.is_null()) return;

@@ -53,6 +53,9 @@ TEST(Config, BadValuesNameTheKey) {
     EXPECT_NE(error_of([] { config_from_json(R"({"adc_bits":{"x":1}})"); }).find("'adc_bits' must be a number or a string"), std::string::npos);
     EXPECT_NE(error_of([] { config_from_json("[1,2]"); }).find("expected a JSON object"), std::string::npos);
     EXPECT_NE(error_of([] { config_from_json("{bad json"); }).find("invalid JSON"), std::string::npos);
+    // fuzz: a number too large for a double made nlohmann throw out_of_range, which escaped (terminate)
+    EXPECT_NE(error_of([] { config_from_json(R"({"clock_mhz":1e400})"); }).find("cimsim: config: invalid JSON ("),
+              std::string::npos);
 }
 
 TEST(Config, ResolveChecksRangesAndCombinations) {

@@ -393,8 +393,12 @@ class Parser {
             uint64_t a, b;
             if (!parse_number(s.substr(0, dash), a) || !parse_number(s.substr(dash + 1), b) || b < a)
                 c_.fail(rn.child("dimIndex"), path, "<dimIndex> '" + s + "' is not a range like 0-3");
-            for (uint64_t i = a; i <= b; ++i)
-                out.push_back(std::to_string(i));
+            // Compare the count before expanding: a huge range must not be materialised (or wrap around).
+            if (b - a != dim - 1)
+                c_.fail(rn.child("dimIndex"), path,
+                        "<dimIndex> '" + s + "' does not have " + std::to_string(dim) + " entries like <dim>");
+            for (uint64_t i = 0; i < dim; ++i)
+                out.push_back(std::to_string(a + i));
         } else {
             std::stringstream ss(s);
             std::string item;

@@ -232,6 +232,12 @@ TEST(Svd, MalformedInputsGiveOneClearError) {
          dev("<register><dim>3</dim><dimIncrement>4</dimIncrement><dimIndex>X,Y</dimIndex><name>R%s</name>"
              "<addressOffset>0</addressOffset></register>\n"),
          "src.svd:6: peripheral P, register R%s: <dimIndex> has 2 entries but <dim> is 3"},
+        // fuzz: a huge dimIndex range used to be expanded before the count check (hang + memory blow-up)
+        {"dimIndex huge range",
+         dev("<register><name>R%s</name><addressOffset>0</addressOffset><dim>2</dim><dimIncrement>4</dimIncrement>"
+             "<dimIndex>0-18446744073709551615</dimIndex></register>\n"),
+         "src.svd:6: peripheral P, register R%s: <dimIndex> '0-18446744073709551615' does not have 2 entries like "
+         "<dim>"},
         {"%s without dim", dev("<register><name>R%s</name><addressOffset>0</addressOffset></register>\n"),
          "src.svd:6: peripheral P, register R%s: name contains %s but there is no <dim>"},
         {"outside addressBlock",
@@ -241,6 +247,19 @@ TEST(Svd, MalformedInputsGiveOneClearError) {
     };
     for (const BadCase &c : cases)
         EXPECT_EQ(error_of(c.text), c.expected) << c.what;
+}
+
+// fuzz: a dimIndex range ending at UINT64_MAX used to loop forever (the index wrapped around).
+TEST(Svd, DimIndexRangeAtTheTopOfUint64) {
+    svd::Peripheral p = svd::parse_text(
+        "<device><peripherals><peripheral><name>P</name><registers><register><name>R%s</name>"
+        "<addressOffset>0</addressOffset><dim>2</dim><dimIncrement>4</dimIncrement>"
+        "<dimIndex>18446744073709551614-18446744073709551615</dimIndex></register></registers></peripheral>"
+        "</peripherals></device>",
+        "", "src.svd");
+    ASSERT_EQ(p.registers.size(), 2u);
+    EXPECT_EQ(p.registers[0].name, "R18446744073709551614");
+    EXPECT_EQ(p.registers[1].name, "R18446744073709551615");
 }
 
 TEST(Svd, FileErrorsNameTheFile) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include "flat_params.hpp"
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace dynperiph::cim {
@@ -75,8 +77,11 @@ struct Reader {
         ++i;
         return out;
     }
-    // Skips any JSON value (for arrays / objects / null).
-    void skip() {
+    // Skips any JSON value (for arrays / objects / null); nesting is bounded so hostile text cannot
+    // exhaust the stack.
+    void skip(int depth = 0) {
+        if (depth > 64)
+            fail("nesting deeper than 64 levels");
         ws();
         if (s[i] == '"') {
             string();
@@ -91,13 +96,13 @@ struct Reader {
                     if (!eat(':'))
                         fail("expected ':'");
                 }
-                skip();
+                skip(depth + 1);
             } while (eat(','));
             if (!eat(close))
                 fail("unterminated array or object");
-        } else if (std::string(s + i, 4) == "null" || std::string(s + i, 4) == "true") {
+        } else if (std::strncmp(s + i, "null", 4) == 0 || std::strncmp(s + i, "true", 4) == 0) {
             i += 4;
-        } else if (std::string(s + i, 5) == "false") {
+        } else if (std::strncmp(s + i, "false", 5) == 0) {
             i += 5;
         } else {
             char *end = nullptr;
@@ -127,7 +132,7 @@ std::vector<FlatParam> parse_flat_params(const char *json) {
             if (*v == '"') {
                 p.kind = FlatParam::String;
                 p.text = r.string();
-            } else if (std::string(v, 4) == "true" || std::string(v, 5) == "false") {
+            } else if (std::strncmp(v, "true", 4) == 0 || std::strncmp(v, "false", 5) == 0) {
                 p.kind = FlatParam::Bool;
                 p.boolean = *v == 't';
                 r.skip();
@@ -135,6 +140,8 @@ std::vector<FlatParam> parse_flat_params(const char *json) {
                 char *end = nullptr;
                 p.kind = FlatParam::Number;
                 p.number = std::strtod(v, &end);
+                if (end == v || !std::isfinite(p.number))
+                    r.fail("expected a finite number");
                 r.i = size_t(end - r.s);
             } else {
                 r.skip(); // array, object, null: Other

@@ -145,6 +145,29 @@ TEST(CimData, FlatParams) {
         EXPECT_THROW(parse_flat_params(bad), std::runtime_error) << bad;
 }
 
+// Regression cases found by peripherals/cim/fuzz/fuzz_flat_params.cpp (scripts/fuzz.sh).
+TEST(CimData, FlatParamsHostileText) {
+    auto error_of = [](const std::string &text) {
+        try {
+            parse_flat_params(text.c_str());
+        } catch (const std::runtime_error &e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    // "t"/"n"/"f" at the very end used to be compared as 4-5 bytes: a read past the end of the text.
+    const std::string heap(std::string("{\"") + std::string(40, 'k') + "\":t"); // heap-allocated, no slack
+    EXPECT_EQ(error_of(heap), "params are not a JSON object: expected a value at offset 44");
+    EXPECT_EQ(error_of("{\"a\":[n"), "params are not a JSON object: expected a value at offset 6");
+    // deep nesting used to recurse without bound (stack overflow)
+    EXPECT_EQ(error_of("{\"a\":" + std::string(100000, '[')),
+              "params are not a JSON object: nesting deeper than 64 levels at offset 70");
+    EXPECT_EQ(parse_flat_params(("{\"a\":" + std::string(60, '[') + std::string(60, ']') + "}").c_str()).size(), 1u);
+    // a bare '-' or an overflowing number is not a number
+    EXPECT_EQ(error_of("{\"a\":-}"), "params are not a JSON object: expected a finite number at offset 5");
+    EXPECT_EQ(error_of("{\"a\":1e999}"), "params are not a JSON object: expected a finite number at offset 5");
+}
+
 TEST(CimData, RefBackendParams) {
     Scratch s;
     std::string err;

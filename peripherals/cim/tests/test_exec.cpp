@@ -182,6 +182,10 @@ TEST(ExecParse, Json) {
     EXPECT_EQ(parse_output(Format::Json, R"({"outputs":[2.0]})", CIM_DTYPE_INT32, p), "");
     EXPECT_NE(parse_output(Format::Json, "nope", CIM_DTYPE_INT32, p).find("malformed JSON output"), std::string::npos);
     EXPECT_NE(parse_output(Format::Json, "[1]", CIM_DTYPE_INT32, p).find("not an object"), std::string::npos);
+    // fuzz: a number too large for a double made nlohmann throw out_of_range, which escaped (terminate)
+    EXPECT_NE(parse_output(Format::Json, R"({"outputs":[33E3333333333333333333330]})", CIM_DTYPE_INT32, p)
+                  .find("malformed JSON output: [json.exception.out_of_range.406] number overflow"),
+              std::string::npos);
     EXPECT_NE(parse_output(Format::Json, R"({"outputs":[1.5]})", CIM_DTYPE_INT32, p).find("outputs[0] is not an integer"),
               std::string::npos);
     EXPECT_NE(parse_output(Format::Json, R"({"outputs":[5000000000]})", CIM_DTYPE_INT32, p).find("32-bit range"),

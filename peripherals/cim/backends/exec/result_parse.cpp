@@ -61,7 +61,7 @@ std::string parse_json(const std::string &text, cim_dtype dtype, ParsedResult &o
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) { // parse_error, and out_of_range for a number like 1e400
         std::string what = e.what();
         if (what.size() > 160)
             what = what.substr(0, 157) + "...";
@@ -216,7 +216,7 @@ std::string parse_neurosim(const std::string &text, ParsedResult &out) {
                 return std::string("malformed NeuroSim output: expected \"") + p.prefix + " <number>" + p.unit +
                        "\", got \"" + line.substr(0, 120) + "\"";
             if (auto e = check_metric(p.prefix, v); !e.empty())
-                return "malformed NeuroSim output: " + line.substr(0, 120) + " is negative";
+                return "malformed NeuroSim output: " + line.substr(0, 120) + " is not a non-negative number";
             out.metrics.*p.field = v;
         }
     }
