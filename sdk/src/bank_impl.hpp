@@ -53,6 +53,13 @@ struct WindowDef {
     WindowWriteHook wr;
 };
 
+// A register whose guest read is a plain load: no register, array or field read hook and no read-to-clear
+// bits. `value` points into BankImpl::regs (valid until the bank changes, which empties the fast table).
+struct FastRead {
+    const uint32_t *value = nullptr; // nullptr: the word needs the full read path (or is unmapped)
+    uint32_t readable = 0;
+};
+
 struct BankImpl {
     std::string name;
     std::vector<RegDef> regs;
@@ -63,6 +70,9 @@ struct BankImpl {
     // start word -> (end word exclusive, entry); entry >= 0: register index, entry < 0: window -1-entry
     std::map<uint32_t, std::pair<uint32_t, int32_t>> spans;
     std::vector<int32_t> table; // word index -> entry, kUnmapped if none; covers [0, table.size())
+    // word index -> plain register, same extent as `table`; empty while table_dirty. Any change that can
+    // affect a register's read behaviour (spans, fields, read hooks) calls invalidate().
+    std::vector<FastRead> fast;
     bool table_dirty = true;
     Unmapped unmapped = Unmapped::ReadZero;
     LogSink log;
@@ -78,6 +88,10 @@ struct BankImpl {
     void finalize(RegDef &r);
     int32_t lookup(uint32_t word);
     void rebuild_table();
+    void invalidate() {
+        table_dirty = true;
+        fast.clear();
+    }
     void logf(dp_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
     RegDef &reg_named(const char *name);
     FieldDef &field_named(RegDef &r, const char *name);

@@ -67,7 +67,7 @@ void BankImpl::add_span(uint32_t start_word, uint32_t words, int32_t entry, cons
             clash(*prev);
     }
     spans.emplace(start_word, std::make_pair(end, entry));
-    table_dirty = true;
+    invalidate();
 }
 
 uint32_t BankImpl::add_reg(const std::string &rname, uint32_t offset, uint32_t reset, svd::FieldMode mode) {
@@ -120,6 +120,7 @@ void BankImpl::add_field(uint32_t ri, const std::string &fname, unsigned lsb, un
 }
 
 void BankImpl::finalize(RegDef &r) {
+    invalidate();
     r.defined = r.readable = r.rc = r.normal = r.w1c = r.w1s = r.w0c = r.w1t = r.ro = 0;
     r.field_rhooks = r.field_whooks = false;
     auto apply = [&r](uint32_t mask, const svd::FieldMode &m) {
@@ -164,6 +165,15 @@ void BankImpl::rebuild_table() {
     for (const auto &[start, s] : spans)
         for (uint32_t w = start; w < s.first && w < words; ++w)
             table[w] = s.second;
+    fast.assign(words, FastRead{});
+    for (uint32_t w = 0; w < words; ++w) {
+        if (table[w] < 0)
+            continue;
+        const RegDef &r = regs[size_t(table[w])];
+        bool array_rhook = r.array >= 0 && arrays[size_t(r.array)].rhook;
+        if (!r.rhook && !array_rhook && !r.field_rhooks && !r.rc)
+            fast[w] = FastRead{&r.value, r.readable};
+    }
     table_dirty = false;
 }
 
@@ -312,7 +322,10 @@ Field RegisterBank::field(const char *reg, const char *field) const {
 unsigned RegisterBank::array_size(const char *array) const { return impl_->array_named(array).count; }
 bool RegisterBank::has_reg(const char *name) const { return impl_->reg_by_name.count(name) != 0; }
 
-void RegisterBank::on_read(const char *reg, ReadHook h) { impl_->reg_named(reg).rhook = std::move(h); }
+void RegisterBank::on_read(const char *reg, ReadHook h) {
+    impl_->reg_named(reg).rhook = std::move(h);
+    impl_->invalidate();
+}
 void RegisterBank::on_write(const char *reg, WriteHook h) { impl_->reg_named(reg).whook = std::move(h); }
 
 void RegisterBank::on_read(const char *reg, const char *field, ReadHook h) {
@@ -327,7 +340,10 @@ void RegisterBank::on_write(const char *reg, const char *field, WriteHook h) {
     impl_->finalize(r);
 }
 
-void RegisterBank::on_read_array(const char *array, ArrayReadHook h) { impl_->array_named(array).rhook = std::move(h); }
+void RegisterBank::on_read_array(const char *array, ArrayReadHook h) {
+    impl_->array_named(array).rhook = std::move(h);
+    impl_->invalidate();
+}
 void RegisterBank::on_write_array(const char *array, ArrayWriteHook h) {
     impl_->array_named(array).whook = std::move(h);
 }
@@ -431,16 +447,16 @@ void write_reg(BankImpl &b, uint32_t idx, uint32_t w, uint32_t m) {
         b.arrays[size_t(r->array)].whook(r->index, ev);
 }
 
-} // namespace
-
-dp_status RegisterBank::read(uint64_t offset, unsigned size, uint64_t &value) {
-    BankImpl &b = *impl_;
+// Everything but an aligned 32-bit read of a plain register (kept out of line so the fast path in
+// RegisterBank::read needs no stack frame).
+__attribute__((noinline)) dp_status read_slow(RegisterBank &bank, BankImpl &b, uint64_t offset, unsigned size,
+                                              uint64_t &value) {
     value = 0;
     if (size == 8 && offset % 4 == 0) {
         uint64_t lo = 0, hi = 0;
-        dp_status st = read(offset, 4, lo);
+        dp_status st = bank.read(offset, 4, lo);
         if (st == DP_OK)
-            st = read(offset + 4, 4, hi);
+            st = bank.read(offset + 4, 4, hi);
         value = lo | (hi << 32);
         return st;
     }
@@ -460,6 +476,22 @@ dp_status RegisterBank::read(uint64_t offset, unsigned size, uint64_t &value) {
     uint32_t smask = size == 4 ? 0xffffffffu : ((1u << (size * 8)) - 1u);
     value = (word >> shift) & smask;
     return DP_OK;
+}
+
+} // namespace
+
+dp_status RegisterBank::read(uint64_t offset, unsigned size, uint64_t &value) {
+    // Fast path: an aligned word read of a register without read hooks or read-to-clear bits is one table
+    // index and a mask (same result as read_reg: stored value & readable bits).
+    const BankImpl &b = *impl_;
+    if (size == 4 && (offset & 3) == 0 && (offset >> 2) < b.fast.size()) {
+        const FastRead &f = b.fast[size_t(offset >> 2)];
+        if (f.value) {
+            value = *f.value & f.readable;
+            return DP_OK;
+        }
+    }
+    return read_slow(*this, *impl_, offset, size, value);
 }
 
 dp_status RegisterBank::write(uint64_t offset, unsigned size, uint64_t value) {

@@ -234,6 +234,42 @@ TEST_F(BankTest, ReadHooksProvideValues) {
     EXPECT_EQ(order, (std::vector<std::string>{"DATA", "CTRL", "MODE"}));
 }
 
+// Plain registers are read through a precomputed table; hooks and fields declared after reads must
+// still take effect (the table is rebuilt), and read-to-clear registers never take the plain path.
+TEST_F(BankTest, HooksAddedAfterReadsTakeEffect) {
+    EXPECT_EQ(rd(0x10), 0xAABBCCDDu);
+    EXPECT_EQ(rd(0x00), 0x12345678u);
+    bank.on_read("DATA", [](uint32_t v) { return v ^ 0xffu; });
+    EXPECT_EQ(rd(0x10), 0xAABBCC22u);
+    bank.on_read("DATA", nullptr);
+    EXPECT_EQ(rd(0x10), 0xAABBCCDDu);
+    EXPECT_EQ(rd(0x04), (5u << 4) | (1u << 8));
+    bank.on_read("CTRL", "MODE", [](uint32_t) { return 2u; });
+    EXPECT_EQ(rd(0x04), (2u << 4) | (1u << 8));
+    bank.add_array("ARR", 0x40, 2, 4, 7);
+    bank.reset();
+    EXPECT_EQ(rd(0x44), 7u);
+    bank.on_read_array("ARR", [](unsigned i, uint32_t v) { return v + i; });
+    EXPECT_EQ(rd(0x44), 8u);
+}
+
+TEST_F(BankTest, FastPathMatchesFullPath) {
+    bank.reg("EVENTS").set(0x1ff);
+    EXPECT_EQ(rd(0x0C), 0x1ffu);
+    EXPECT_EQ(rd(0x0C), 0x100u) << "RC bits cleared by the first read";
+    wr(0x04, 0x53); // EN=1, START (write-only)=1, MODE=5
+    EXPECT_EQ(rd(0x04), 0x1u | (5u << 4) | (1u << 8)) << "write-only bits read 0";
+    uint64_t v = 0;
+    EXPECT_EQ(bank.read(0x10, 2, v), DP_OK);
+    EXPECT_EQ(v, 0xCCDDu);
+    bank.add("LATE", 0x14, 0x55);
+    bank.reset();
+    EXPECT_EQ(rd(0x14), 0x55u);
+    bank.add("LATE2", 0x18, 0x0).field("F", 0, 4, Access::RW);
+    bank.reg("LATE2").set(0xff);
+    EXPECT_EQ(rd(0x18), 0xfu) << "reserved bits read 0";
+}
+
 TEST_F(BankTest, HookMayTouchOtherRegisters) {
     Field busy = bank.field("STATUS", "BUSY");
     bank.on_write("CTRL", "START", [&](const WriteEvent &e) {
