@@ -100,4 +100,17 @@ struct BankImpl {
 
 svd::FieldMode mode_of(Access a);
 
+// The MMIO read fast path (RegisterBank::read and the SDK's read trampoline): an aligned word read of a
+// plain register is one table index and a mask (same result as the full path: stored value & readable
+// bits). Returns false when the access needs the full path.
+inline bool fast_read(const BankImpl &b, uint64_t offset, unsigned size, uint64_t &value) {
+    if (size != 4 || (offset & 3) != 0 || (offset >> 2) >= b.fast.size())
+        return false;
+    const FastRead &f = b.fast[size_t(offset >> 2)];
+    if (!f.value)
+        return false;
+    value = *f.value & f.readable;
+    return true;
+}
+
 } // namespace dynperiph

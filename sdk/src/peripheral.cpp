@@ -7,6 +7,8 @@
 #include <new>
 #include <vector>
 
+#include "bank_impl.hpp"
+
 namespace dynperiph {
 
 namespace {
@@ -116,7 +118,12 @@ Peripheral::Peripheral(const CreateArgs &a) : host_(a.host), args_(a.args ? a.ar
 Peripheral::~Peripheral() = default;
 
 void Peripheral::reset() { regs_.reset(); }
-dp_status Peripheral::read(uint64_t offset, unsigned size, uint64_t &value) { return regs_.read(offset, size, value); }
+dp_status Peripheral::read(uint64_t offset, unsigned size, uint64_t &value) {
+    // Inlined into the read trampoline (speculative devirtualization): plain registers need no call.
+    if (fast_read(*regs_.impl(), offset, size, value))
+        return DP_OK;
+    return regs_.read(offset, size, value);
+}
 dp_status Peripheral::write(uint64_t offset, unsigned size, uint64_t value) { return regs_.write(offset, size, value); }
 dp_status Peripheral::save_state(StateWriter &w) {
     regs_.save(w);

@@ -481,16 +481,8 @@ __attribute__((noinline)) dp_status read_slow(RegisterBank &bank, BankImpl &b, u
 } // namespace
 
 dp_status RegisterBank::read(uint64_t offset, unsigned size, uint64_t &value) {
-    // Fast path: an aligned word read of a register without read hooks or read-to-clear bits is one table
-    // index and a mask (same result as read_reg: stored value & readable bits).
-    const BankImpl &b = *impl_;
-    if (size == 4 && (offset & 3) == 0 && (offset >> 2) < b.fast.size()) {
-        const FastRead &f = b.fast[size_t(offset >> 2)];
-        if (f.value) {
-            value = *f.value & f.readable;
-            return DP_OK;
-        }
-    }
+    if (fast_read(*impl_, offset, size, value))
+        return DP_OK;
     return read_slow(*this, *impl_, offset, size, value);
 }
 
