@@ -56,6 +56,7 @@
 #include "sysemu/reset.h"
 
 #include "dynperiph/cim_backend.h"
+#include "dynperiph-guest-ram.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -262,43 +263,7 @@ static void cim_update_irq(CimBuiltinState *s)
 
 /* ---- guest memory: only RAM, checked before any byte moves ------------------------------------ */
 
-static bool cim_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
-{
-    RCU_READ_LOCK_GUARD();
-    while (len > 0) {
-        hwaddr xlat, l = len;
-        MemoryRegion *mr = address_space_translate(&address_space_memory, addr, &xlat, &l,
-                                                   is_write, MEMTXATTRS_UNSPECIFIED);
-        bool ok = memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
-
-        if (!is_write && memory_region_is_romd(mr)) {
-            ok = true;
-        }
-        if (is_write && (mr->readonly || mr->rom_device)) {
-            ok = false;
-        }
-        if (!ok || l == 0) {
-            return false;
-        }
-        l = MIN(l, len);
-        addr += l;
-        len -= l;
-    }
-    return true;
-}
-
-static bool cim_dma(uint64_t addr, void *buf, uint64_t len, bool is_write)
-{
-    if (len > 0 && addr + len - 1 < addr) {
-        return false;
-    }
-    if (!cim_range_is_ram(addr, len, is_write)) {
-        return false;
-    }
-    return len == 0 ||
-           address_space_rw(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED, buf, len,
-                            is_write) == MEMTX_OK;
-}
+/* dp_guest_range_is_ram / dp_guest_ram_rw: dynperiph-guest-ram.h */
 
 /* ---- worker side: files, the simulator, the backend (no QEMU state touched) ------------------- */
 
@@ -848,17 +813,17 @@ static void cim_start(CimBuiltinState *s)
 
     j.weights = g_malloc(wbytes);
     j.inputs = g_malloc(ibytes ? ibytes : 1);
-    if (!cim_dma(s->wsr, j.weights, wbytes, false)) {
+    if (!dp_guest_ram_rw(s->wsr, j.weights, wbytes, false)) {
         cim_set_error(s, CIM_ERR_DMA, true, "weights [0x%08" PRIx32 ", 0x%08" PRIx32 ") are not "
                       "guest RAM", s->wsr, s->wer);
         goto out;
     }
-    if (ibytes && !cim_dma(s->isr, j.inputs, ibytes, false)) {
+    if (ibytes && !dp_guest_ram_rw(s->isr, j.inputs, ibytes, false)) {
         cim_set_error(s, CIM_ERR_DMA, true, "inputs [0x%08" PRIx32 ", 0x%08" PRIx32 ") are not "
                       "guest RAM", s->isr, s->ier);
         goto out;
     }
-    if (s->out_dma && nout && !cim_range_is_ram(s->out_dma, nout * 4, false)) {
+    if (s->out_dma && nout && !dp_guest_range_is_ram(s->out_dma, nout * 4, false)) {
         cim_set_error(s, CIM_ERR_DMA, true, "OUT_DMA [0x%08" PRIx32 ", +%" PRIu64 " bytes) is not "
                       "guest RAM", s->out_dma, nout * 4);
         goto out;
@@ -928,7 +893,7 @@ static void cim_complete(void *opaque)
         for (i = 0; i < n; i++) {
             stl_le_p(buf + 4 * i, s->pend_out[i]);
         }
-        if (!cim_dma(s->pend_out_dma, buf, n * 4, true)) {
+        if (!dp_guest_ram_rw(s->pend_out_dma, buf, n * 4, true)) {
             s->errcode = CIM_ERR_DMA;
             s->status |= R_STATUS_ERROR_MASK;
             qemu_log_mask(LOG_GUEST_ERROR, "%s: OUT_DMA write to 0x%08" PRIx32 " failed "

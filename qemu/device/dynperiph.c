@@ -53,6 +53,7 @@
 #include "sysemu/sysemu.h"
 #include "trace.h"
 #include "dynperiph/plugin.h"
+#include "dynperiph-guest-ram.h"
 
 #include <dlfcn.h>
 #include <sys/wait.h>
@@ -163,50 +164,12 @@ static void dp_host_init(DPGen *g)
 
 /* ---- DMA: only guest RAM/ROM, checked byte range first -------------------------------------- */
 
-/* True if every byte of [addr, addr+len) is guest RAM (for writes: writable RAM). RCU held. */
-static bool dp_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
-{
-    while (len > 0) {
-        hwaddr xlat, l = len;
-        MemoryRegion *mr = address_space_translate(&address_space_memory, addr, &xlat, &l,
-                                                   is_write, MEMTXATTRS_UNSPECIFIED);
-        bool ok = memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
-
-        if (!is_write && memory_region_is_romd(mr)) {
-            ok = true;
-        }
-        if (is_write && (mr->readonly || mr->rom_device)) {
-            ok = false;
-        }
-        if (!ok || l == 0) {
-            return false;
-        }
-        l = MIN(l, len);
-        addr += l;
-        len -= l;
-    }
-    return true;
-}
-
 static dp_status dp_dma(DPGen *g, uint64_t addr, void *buf, size_t len, bool is_write)
 {
-    MemTxResult r;
-
-    if (len > 0 && (addr + len - 1 < addr)) {
-        return DP_ERR_RANGE;                        /* wraps around the address space */
+    if (is_write && g->trial) {                     /* the trial child discards writes */
+        return dp_guest_range_is_ram(addr, len, true) ? DP_OK : DP_ERR_RANGE;
     }
-    RCU_READ_LOCK_GUARD();
-    if (!dp_range_is_ram(addr, len, is_write)) {
-        return DP_ERR_RANGE;
-    }
-    if (len == 0 || (is_write && g->trial)) {
-        return DP_OK;                               /* the trial child discards writes */
-    }
-    r = is_write ? address_space_write(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
-                                       buf, len)
-                 : address_space_read(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED,
-                                      buf, len);
-    return r == MEMTX_OK ? DP_OK : DP_ERR_RANGE;
+    return dp_guest_ram_rw(addr, buf, len, is_write) ? DP_OK : DP_ERR_RANGE;
 }
 
 static dp_status dp_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)

@@ -1,0 +1,60 @@
+/*
+ * Guest-RAM-only memory access for dynperiph's QEMU devices (dynperiph.c, cim-builtin.c)
+ *
+ * Copyright (c) 2026 The dynperiph authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A peripheral's DMA must never reach anything but guest RAM: not MMIO (which could re-enter a
+ * device, including the caller), not unmapped space, not a range that wraps around the address
+ * space. The whole range is checked before a single byte moves. Call with the BQL held (the memory
+ * map cannot change between the check and the copy).
+ */
+#ifndef HW_MISC_DYNPERIPH_GUEST_RAM_H
+#define HW_MISC_DYNPERIPH_GUEST_RAM_H
+
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "qemu/rcu.h"
+
+/* True if every byte of [addr, addr+len) is guest RAM (for reads also ROM; for writes writable RAM). */
+static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
+{
+    if (len > 0 && addr + len - 1 < addr) {
+        return false;                               /* wraps around the address space */
+    }
+    RCU_READ_LOCK_GUARD();
+    while (len > 0) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(&address_space_memory, addr, &xlat, &l,
+                                                   is_write, MEMTXATTRS_UNSPECIFIED);
+        bool ok = memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
+
+        if (!is_write && memory_region_is_romd(mr)) {
+            ok = true;
+        }
+        if (is_write && (mr->readonly || mr->rom_device)) {
+            ok = false;
+        }
+        if (!ok || l == 0) {
+            return false;
+        }
+        l = MIN(l, len);
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
+/* Copies len bytes between buf and guest RAM at addr; false, with nothing moved, if the check fails. */
+static inline bool dp_guest_ram_rw(uint64_t addr, void *buf, uint64_t len, bool is_write)
+{
+    if (!dp_guest_range_is_ram(addr, len, is_write)) {
+        return false;
+    }
+    return len == 0 ||
+           address_space_rw(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED, buf, len,
+                            is_write) == MEMTX_OK;
+}
+
+#endif /* HW_MISC_DYNPERIPH_GUEST_RAM_H */
