@@ -4,6 +4,8 @@
 # operations configured in peripherals/cim/configs/demo.toml (the cimsim simulator through CSV files, as
 # published, and in-process) and prints the results it reads back from ODR.
 #   scripts/demo.sh [extra qemu args]      (installs what it needs on a fresh Debian 12 machine)
+# CIM_CONFIG=file.toml picks another operation config; CIM_APPROX_OPS="approx=N,M" names its operations
+# with non-idealities (reported with their error rather than as a mismatch).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -16,4 +18,5 @@ echo "== qemu-system-arm -M mps2-an385 -kernel cim-demo.elf -device dynperiph,pl
 exec "$QEMU" -M mps2-an385 -nographic -icount shift=0,align=off,sleep=off \
   -semihosting-config enable=on,target=native \
   -kernel "$BUILD/firmware/cim-demo.elf" \
-  -device "dynperiph,plugin=$BUILD/plugins/cim.so,addr=0x40100000,irq=17,id=cim,args=config=$CONFIG" "$@"
+  -device "dynperiph,plugin=$BUILD/plugins/cim.so,addr=0x40100000,irq=17,id=cim,args=config=$CONFIG" \
+  -append "${CIM_APPROX_OPS:-approx=5}" "$@"
