@@ -45,7 +45,7 @@ CsvMatrix parse_csv(const std::string &text, const std::string &name, bool allow
                 f = comma + 1;
                 continue;
             }
-            if (*b == '+') ++b;
+            if (*b == '+' && e - b > 1 && b[1] != '-' && b[1] != '+') ++b;  // "+5" yes, "+-5" no
             double v = 0;
             auto [p, ec] = std::from_chars(b, e, v);
             if (ec != std::errc() || p != e || !std::isfinite(v))

@@ -35,6 +35,10 @@ TEST(Csv, ErrorsNameFileLineColumn) {
     EXPECT_EQ(error_of("1,nan\n"), "cimsim: f.csv:1:2: 'nan' is not a finite number");
     EXPECT_EQ(error_of("1,1e999\n"), "cimsim: f.csv:1:2: '1e999' is not a finite number");
     EXPECT_EQ(error_of("1,2\n\n4,5,6\n"), "cimsim: f.csv:3: has 3 columns, expected 2 like the first row");
+    // found while writing cimsim/fuzz/fuzz_csv.cpp: a sign after '+' was accepted ("+-5" read as -5)
+    EXPECT_EQ(error_of("1,+-5\n"), "cimsim: f.csv:1:2: '+-5' is not a finite number");
+    EXPECT_EQ(error_of("1,++5\n"), "cimsim: f.csv:1:2: '++5' is not a finite number");
+    EXPECT_EQ(error_of("1,+\n"), "cimsim: f.csv:1:2: '+' is not a finite number");
 }
 
 TEST(Csv, MissingFile) {
