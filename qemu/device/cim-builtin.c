@@ -56,7 +56,7 @@
 #include "sysemu/reset.h"
 
 #include "dynperiph/cim_backend.h"
-#include "dynperiph-guest-ram.h"
+#include "dynperiph-common.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -263,7 +263,7 @@ static void cim_update_irq(CimBuiltinState *s)
 
 /* ---- guest memory: only RAM, checked before any byte moves ------------------------------------ */
 
-/* dp_guest_range_is_ram / dp_guest_ram_rw: dynperiph-guest-ram.h */
+/* dp_guest_range_is_ram / dp_guest_ram_rw: dynperiph-common.h */
 
 /* ---- worker side: files, the simulator, the backend (no QEMU state touched) ------------------- */
 
@@ -1175,23 +1175,6 @@ static void cim_close_backends(CimBuiltinState *s)
     }
 }
 
-static Object *cim_find_intc(void)
-{
-    static const char *const types[] = { "armv7m", "armv7m_nvic" };
-    Object *o = object_resolve_path("/machine/armv7m", NULL);
-    size_t i;
-
-    for (i = 0; !o && i < ARRAY_SIZE(types); i++) {
-        bool ambiguous = false;
-
-        o = object_resolve_path_type("", types[i], &ambiguous);
-        if (ambiguous) {
-            o = NULL;
-        }
-    }
-    return o;
-}
-
 static void cim_realize(DeviceState *dev, Error **errp)
 {
     CimBuiltinState *s = CIM_BUILTIN(dev);
@@ -1244,7 +1227,7 @@ static void cim_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (s->irq_num != CIM_IRQ_NONE) {
-        Object *intc = cim_find_intc();
+        Object *intc = dp_find_intc();
         g_autofree char *prop = g_strdup_printf("unnamed-gpio-in[%u]", s->irq_num);
         Object *o = intc ? object_resolve_path_component(intc, prop) : NULL;
 

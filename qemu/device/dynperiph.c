@@ -53,7 +53,7 @@
 #include "sysemu/sysemu.h"
 #include "trace.h"
 #include "dynperiph/plugin.h"
-#include "dynperiph-guest-ram.h"
+#include "dynperiph-common.h"
 
 #include <dlfcn.h>
 #include <sys/wait.h>
@@ -216,28 +216,6 @@ static void dp_set_irq(void *ctx, unsigned line, int level)
     if (g == s->gen && line < s->irqs_wired) {
         qemu_set_irq(s->irqs[line], level != 0);
     }
-}
-
-/*
- * The interrupt controller: on Cortex-M boards the NVIC, whose inputs the "armv7m" container
- * re-exports (qdev_pass_gpios moves them, so the container is asked first). Names are QOM type
- * names; the headers defining them are target-specific and this file is target-independent.
- */
-static Object *dp_find_intc(void)
-{
-    static const char *const types[] = { "armv7m", "armv7m_nvic" };
-    Object *o = object_resolve_path("/machine/armv7m", NULL);
-    size_t i;
-
-    for (i = 0; !o && i < ARRAY_SIZE(types); i++) {
-        bool ambiguous = false;
-
-        o = object_resolve_path_type("", types[i], &ambiguous);
-        if (ambiguous) {
-            o = NULL;
-        }
-    }
-    return o;
 }
 
 static bool dp_wire_irqs(DynPeriphState *s, unsigned count, Error **errp)

@@ -1,5 +1,6 @@
 /*
- * Guest-RAM-only memory access for dynperiph's QEMU devices (dynperiph.c, cim-builtin.c)
+ * Helpers shared by dynperiph's QEMU devices (dynperiph.c, cim-builtin.c): guest-RAM-only memory
+ * access and finding the board's interrupt controller
  *
  * Copyright (c) 2026 The dynperiph authors
  *
@@ -10,12 +11,13 @@
  * space. The whole range is checked before a single byte moves. Call with the BQL held (the memory
  * map cannot change between the check and the copy).
  */
-#ifndef HW_MISC_DYNPERIPH_GUEST_RAM_H
-#define HW_MISC_DYNPERIPH_GUEST_RAM_H
+#ifndef HW_MISC_DYNPERIPH_COMMON_H
+#define HW_MISC_DYNPERIPH_COMMON_H
 
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "qemu/rcu.h"
+#include "qom/object.h"
 
 /* True if every byte of [addr, addr+len) is guest RAM (for reads also ROM; for writes writable RAM). */
 static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
@@ -57,4 +59,27 @@ static inline bool dp_guest_ram_rw(uint64_t addr, void *buf, uint64_t len, bool 
                             is_write) == MEMTX_OK;
 }
 
-#endif /* HW_MISC_DYNPERIPH_GUEST_RAM_H */
+/*
+ * The interrupt controller: on Cortex-M boards the NVIC, whose inputs the "armv7m" container
+ * re-exports (qdev_pass_gpios moves them, so the container is asked first). Names are QOM type
+ * names; the headers defining them are target-specific and these devices are target-independent.
+ * NULL if the board has none.
+ */
+static inline Object *dp_find_intc(void)
+{
+    static const char *const types[] = { "armv7m", "armv7m_nvic" };
+    Object *o = object_resolve_path("/machine/armv7m", NULL);
+    size_t i;
+
+    for (i = 0; !o && i < ARRAY_SIZE(types); i++) {
+        bool ambiguous = false;
+
+        o = object_resolve_path_type("", types[i], &ambiguous);
+        if (ambiguous) {
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+#endif /* HW_MISC_DYNPERIPH_COMMON_H */
