@@ -15,21 +15,18 @@
 
 #include <gtest/gtest.h>
 
+#include "cim_map.hpp"
+
 #include "qtest_client.hpp"
 
 namespace fs = std::filesystem;
 using dp::qtest::Qemu;
+using namespace cimmap;
 
 namespace {
 
 constexpr uint64_t B = 0x40100000;
 constexpr int kIrq = 17;
-enum : uint32_t {
-    ID = 0x000, VERSION = 0x004, CTRL = 0x008, STATUS = 0x00C, ERRCODE = 0x010, OPMAP = 0x014, WSR = 0x020,
-    WER = 0x024, ISR = 0x028, IER = 0x02C, SHAPE = 0x030, DTYPE = 0x034, OUT_DMA = 0x038, NVEC = 0x03C,
-    OUT_COUNT = 0x040, MVALID = 0x044, LAT_LO = 0x050, LAT_HI = 0x054, ENERGY = 0x058, AREA = 0x05C,
-    LEAKAGE = 0x060, ODR = 0x100,
-};
 constexpr uint64_t kW = 0x20010000, kX = 0x20020000, kOut = 0x20030000;
 const std::string kPlugins = PLUGIN_DIR;
 const std::string kCimsim = CIMSIM_BIN;
