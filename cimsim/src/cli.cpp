@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cimsim/chip.hpp"
 #include "cimsim/config.hpp"
 #include "cimsim/cost.hpp"
 #include "cimsim/csv.hpp"
@@ -57,8 +58,7 @@ std::string slurp(const std::string &path) {
     return ss.str();
 }
 
-Config build_config(const ConfigArgs &ca) {
-    Config cfg;
+Config build_config(const ConfigArgs &ca, Config cfg = {}) {
     if (!ca.config_file.empty()) {
         const std::string text = slurp(ca.config_file);
         const bool toml = ca.config_file.size() > 5 && ca.config_file.substr(ca.config_file.size() - 5) == ".toml";
@@ -111,7 +111,7 @@ int run_mvm(const ConfigArgs &ca, const std::string &wpath, const std::string &x
         for (auto &v : p.inputs) v = double(float(v));
     }
     const MvmOutput out = run_functional(r, p);
-    const Ppa ppa = estimate_layer(r, map_matrix(r, p.rows, p.cols), p.n_vectors);
+    const Ppa ppa = estimate_mvm(r, p.rows, p.cols, p.n_vectors);
     const MvmReport rep{p, out, ppa, r};
     if (!out_path.empty()) {
         if (p.dtype == Dtype::Float32) write_csv_floats(out_path, out.floats, p.cols);
@@ -131,13 +131,17 @@ int run_mvm(const ConfigArgs &ca, const std::string &wpath, const std::string &x
 }
 
 int run_net(const Resolved &r, const std::string &net, const std::vector<std::string> &pairs, bool json, bool progress,
-            const std::string &outputs_dir) {
+            const std::string &outputs_dir, bool neurosim = false, bool features = false) {
     if (pairs.size() % 2 != 0)
         throw Error("cimsim: weight and input files come in pairs (w1.csv in1.csv ...); got " + std::to_string(pairs.size()) + " file(s)");
     const auto layers = read_network_csv(net);
     std::vector<LayerFiles> files;
     for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) files.push_back({pairs[i], pairs[i + 1]});
-    const NetworkResult res = run_network(r, layers, files, make_progress(want_progress(progress)), outputs_dir);
+    if (features) {  // the structural counts fit_neurosim.py fits the unit costs on (no functional run)
+        std::fputs(chip_features_json(r, layers, measure_network_activity(r, layers, files)).c_str(), stdout);
+        return 0;
+    }
+    const NetworkResult res = run_network(r, layers, files, make_progress(want_progress(progress)), outputs_dir, neurosim);
     std::fputs(json ? network_json(res, r).c_str() : network_text(res, r).c_str(), stdout);
     return 0;
 }
@@ -204,9 +208,10 @@ int main(int argc, char **argv) {
     auto *ns = app.add_subcommand("neurosim", "NeuroSim's argument order: NetWork.csv wbits ibits subArrayRows parallelRows w1 in1 ...");
     ConfigArgs ns_cfg;
     std::vector<std::string> ns_args;
-    bool ns_json = false, ns_progress = false;
+    bool ns_json = false, ns_progress = false, ns_features = false;
     ns->add_option("args", ns_args, "NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...]")->required();
     ns->add_flag("--json", ns_json, "print JSON");
+    ns->add_flag("--features", ns_features, "print the chip model's structural counts as JSON (for validation/fit_neurosim.py)");
     ns->add_flag("--progress", ns_progress, "print progress on stderr even when it is not a terminal");
     ns->add_option("--outputs-dir", outputs_dir, "write each layer's integer outputs to DIR/output<L>.csv")->check(CLI::ExistingDirectory);
     add_config_options(ns, ns_cfg);
@@ -245,13 +250,23 @@ int main(int argc, char **argv) {
         if (ns->parsed()) {
             if (ns_args.size() < 5)
                 throw Error("cimsim: neurosim needs NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...]");
-            Config cfg = build_config(ns_cfg);
-            set_key(cfg, "weight_bits", ns_args[1]);
-            set_key(cfg, "input_bits", ns_args[2]);
-            set_key(cfg, "subarray_rows", ns_args[3]);
-            set_key(cfg, "subarray_cols", ns_args[3]);
-            set_key(cfg, "parallel_rows", ns_args[4]);
-            return run_net(resolve(cfg), ns_args[0], {ns_args.begin() + 5, ns_args.end()}, ns_json, ns_progress, outputs_dir);
+            // NeuroSim V1.4's compiled-in settings (Param.cpp as shipped): SRAM, 22 nm, a 32-level (5-bit) sense-amp
+            // ADC, 8 columns per ADC, 128-column sub-arrays, pipelined, novel mapping. The argv sets precision and
+            // the sub-array rows; flags and --config override the rest.
+            Config base;
+            base.cell = CellType::Sram, base.tech_node_nm = 22, base.adc_bits = 5, base.cols_per_adc = 8;
+            base.subarray_cols = 128, base.novel_mapping = true;
+            const char *what[] = {"", "<wbits>", "<ibits>", "<subArrayRows>", "<parallelRows>"};
+            const char *key[] = {"", "weight_bits", "input_bits", "subarray_rows", "parallel_rows"};
+            for (int i = 1; i <= 4; ++i) {
+                try {
+                    set_key(base, key[i], ns_args[std::size_t(i)]);
+                } catch (const Error &) {
+                    throw Error(std::string("cimsim: neurosim: ") + what[i] + " must be an integer, got '" + ns_args[std::size_t(i)] + "'");
+                }
+            }
+            Config cfg = build_config(ns_cfg, base);
+            return run_net(resolve(cfg), ns_args[0], {ns_args.begin() + 5, ns_args.end()}, ns_json, ns_progress, outputs_dir, true, ns_features);
         }
         std::fputs(keys_markdown().c_str(), stdout);
         return 0;

@@ -122,6 +122,12 @@ const std::vector<Key> &keys() {
          real_setter(&Config::adc_range)},
         {{"cols_per_adc", KeyType::Int, "8", "cell columns multiplexed onto one ADC (power of two)"},
          int_setter(&Config::cols_per_adc)},
+        {{"novel_mapping", KeyType::String, "true", "chip floorplan: convolutions laid out one kernel position per PE (true | false)"},
+         [](Config &c, std::string_view k, std::string_view v) {
+             if (v == "true" || v == "1") c.novel_mapping = true;
+             else if (v == "false" || v == "0") c.novel_mapping = false;
+             else bad_value(k, "true or false", v);
+         }},
         {{"input_bits", KeyType::Int, "8", "input precision, two's complement, fed bit-serially (1..32)"},
          int_setter(&Config::input_bits)},
         {{"weight_bits", KeyType::Int, "8", "weight precision, two's complement (1..32)"},
@@ -322,6 +328,7 @@ std::string config_to_json(const Config &c) {
     j["adc_bits"] = r.adc_bits;
     j["adc_range"] = c.adc_range;
     j["cols_per_adc"] = c.cols_per_adc;
+    j["novel_mapping"] = c.novel_mapping;
     j["input_bits"] = c.input_bits;
     j["weight_bits"] = c.weight_bits;
     j["clock_mhz"] = r.clock_mhz;

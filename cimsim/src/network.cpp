@@ -2,6 +2,7 @@
 #include "cimsim/network.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -94,7 +95,7 @@ std::vector<std::int32_t> load_inputs(const std::string &path, const LayerSpec &
 }  // namespace
 
 NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layers, const std::vector<LayerFiles> &files,
-                          const Progress &progress, const std::string &outputs_dir) {
+                          const Progress &progress, const std::string &outputs_dir, bool neurosim_floorplan) {
     if (!outputs_dir.empty() && files.empty())
         throw Error("cimsim: --outputs-dir needs the weight/input files of every layer");
     if (!files.empty() && files.size() != layers.size())
@@ -107,18 +108,17 @@ NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layer
     ideal.cfg.stuck_at_0_rate = ideal.cfg.stuck_at_1_rate = 0, ideal.cfg.engine = EngineKind::Exact;
     ideal = resolve(ideal.cfg);
     const bool is_ideal = r.adc_lossless && r.analog_ideal;
+    map_chip(r, layers, neurosim_floorplan);  // a refused floorplan is refused before any file is read
     for (std::size_t i = 0; i < layers.size(); ++i) {
         const LayerSpec &s = layers[i];
         if (progress) progress(i, layers.size(), "layer " + std::to_string(i + 1));
         LayerResult lr;
         lr.spec = s;
-        lr.map = map_matrix(r, s.rows(), s.cols());
-        const double buffer_bits = double(s.ifm_h) * s.ifm_w * s.ifm_c * r.cfg.input_bits;
-        lr.ppa = estimate_layer(r, lr.map, s.vectors(), buffer_bits);
         if (!files.empty()) {
             const auto w = load_weights(files[i].weights, s, r.cfg.weight_bits);
             std::uint32_t n = 0;
             const auto x = load_inputs(files[i].inputs, s, r.cfg.input_bits, n);
+            lr.activity = measure_activity(r, s.rows(), s.cols(), w, x, s.vectors());
             Crossbar xb(r, s.rows(), s.cols(), w);
             std::vector<std::int64_t> y(std::size_t(n) * s.cols());
             xb.mvm(x, n, y);
@@ -141,12 +141,29 @@ NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layer
             lr.functional = true;
             lr.vectors_run = n;
         }
-        out.total += lr.ppa;
         out.layers.push_back(std::move(lr));
     }
-    // Leakage of the whole chip is paid for the whole latency: the per-layer sum is the chip's leakage.
+    std::vector<Activity> act;
+    for (const auto &l : out.layers) act.push_back(l.activity);
+    out.chip = estimate_chip(r, layers, act, neurosim_floorplan);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (progress) progress(layers.size(), layers.size(), "done");
+    return out;
+}
+
+std::vector<Activity> measure_network_activity(const Resolved &r, const std::vector<LayerSpec> &layers,
+                                               const std::vector<LayerFiles> &files) {
+    if (files.empty()) return {};
+    if (files.size() != layers.size())
+        throw Error("cimsim: the network has " + std::to_string(layers.size()) + " layers but " +
+                    std::to_string(files.size()) + " weight/input file pairs were given");
+    std::vector<Activity> out;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        std::uint32_t n = 0;
+        const auto w = load_weights(files[i].weights, layers[i], r.cfg.weight_bits);
+        const auto x = load_inputs(files[i].inputs, layers[i], r.cfg.input_bits, n);
+        out.push_back(measure_activity(r, layers[i].rows(), layers[i].cols(), w, x, layers[i].vectors()));
+    }
     return out;
 }
 

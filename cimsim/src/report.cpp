@@ -106,71 +106,126 @@ std::string mvm_text(const MvmReport &m) {
     return s;
 }
 
+namespace {
+
+nlohmann::json parts_json(const Parts &p) {
+    return {{"array", p.array}, {"adc", p.adc}, {"accum", p.accum}, {"buffer", p.buffer}, {"ic", p.ic},
+            {"other", p.other}, {"total", p.total()}};
+}
+
+}  // namespace
+
 std::string network_json(const NetworkResult &n, const Resolved &r) {
+    const ChipCost &c = n.chip;
     nlohmann::json j;
+    // NeuroSim's summary figures, named and scaled like the reference grid's columns
+    j["area_um2"] = c.chip_area_um2;
+    j["latency_ns_per_image"] = c.latency_ns;
+    j["dyn_energy_pj_per_image"] = c.dyn_energy_pj;
+    j["leakage_uw"] = c.leakage_uw;
+    j["leakage_energy_pj_per_image"] = c.leakage_energy_pj;
+    j["tops_per_w"] = c.tops_per_w();
+    j["tops"] = c.tops();
+    j["fps"] = c.latency_ns > 0 ? 1e9 / c.latency_ns : 0;
+    j["tops_per_mm2"] = c.chip_area_um2 > 0 ? c.tops() / (c.chip_area_um2 * 1e-6) : 0;
+    j["clock_period_ns"] = c.clock_ns;
+    j["ops"] = c.ops;
+    j["area_breakdown_um2"] = parts_json(c.area_um2);
+    j["placement"] = {{"tile_side", c.placement.tile_side}, {"novel_pe_side", c.placement.novel_pe_side},
+                      {"tiles", c.placement.tiles}, {"utilization", c.placement.utilization}};
     auto layers = nlohmann::json::array();
     for (std::size_t i = 0; i < n.layers.size(); ++i) {
         const auto &l = n.layers[i];
+        const auto &lc = c.layers[i];
+        const auto &lp = c.placement.layers[i];
         nlohmann::json lj = {{"layer", i + 1},
                              {"shape", {l.spec.ifm_h, l.spec.ifm_w, l.spec.ifm_c, l.spec.k_h, l.spec.k_w, l.spec.ofm_c, l.spec.pool, l.spec.stride}},
                              {"rows", l.spec.rows()},
                              {"cols", l.spec.cols()},
                              {"vectors", l.spec.vectors()},
-                             {"tiles", l.map.tiles()},
-                             {"ppa", ppa_json(l.ppa)}};
+                             {"tiles", lp.tiles},
+                             {"novel", lp.novel},
+                             {"speedup", lp.speedup},
+                             {"utilization", lp.utilization},
+                             {"latency_ns", lc.latency_ns.total()},
+                             {"dyn_energy_pj", lc.energy_pj.total()},
+                             {"leakage_uw", lc.leakage_uw},
+                             {"latency_breakdown_ns", parts_json(lc.latency_ns)},
+                             {"energy_breakdown_pj", parts_json(lc.energy_pj)},
+                             {"activity", {{"input_ones", l.activity.input_ones}, {"weight_ones", l.activity.weight_ones}}}};
         if (l.functional)
             lj["functional"] = {{"vectors_run", l.vectors_run}, {"rms_error", l.rms_error}, {"max_abs_error", l.max_abs_error},
                                 {"checksum", l.checksum}};
         layers.push_back(std::move(lj));
     }
-    const Ppa &t = n.total;
     j["layers"] = std::move(layers);
-    j["total"] = ppa_json(t);
-    j["total"]["fps"] = t.latency() > 0 ? 1e9 / t.latency() : 0;
-    j["total"]["tops_per_mm2"] = t.area() > 0 ? t.tops() / (t.area() * 1e-6) : 0;
-    j["metrics"] = {{"latency_ns", t.latency()}, {"energy_pj", t.energy()}, {"area_um2", t.area()}, {"leakage_uw", t.leakage()}};
+    // the four figures the CIM peripheral's metric registers carry (exec backend "json" format)
+    j["metrics"] = {{"latency_ns", c.latency_ns}, {"energy_pj", c.dyn_energy_pj}, {"area_um2", c.chip_area_um2}, {"leakage_uw", c.leakage_uw}};
     j["config"] = nlohmann::json::parse(config_to_json(r.cfg));
     j["host_seconds"] = n.seconds;
     return j.dump() + "\n";
 }
 
+namespace {
+
+std::string parts_line(const char *name, const Parts &p, double k, const char *unit) {
+    return fmt("  %-16s %12.6g %s  (ADC %.4g, accumulation %.4g, buffer %.4g, interconnect %.4g, array %.4g, other %.4g)\n",
+               name, p.total() * k, unit, p.adc * k, p.accum * k, p.buffer * k, p.ic * k, p.array * k, p.other * k);
+}
+
+}  // namespace
+
 std::string network_text(const NetworkResult &n, const Resolved &r) {
-    std::string s = fmt("cimsim network: %zu layers, %s %d nm, %d×%d sub-arrays, %d parallel rows, %d-bit ADC, "
-                        "%d b/cell, %db weights × %db inputs\n",
+    const ChipCost &c = n.chip;
+    std::string s = fmt("cimsim network: %zu layers, %s %d nm, %d×%d sub-arrays, %d parallel rows, %d-bit ADC (%d levels), "
+                        "%db weights × %db inputs, novel mapping %s\n",
                         n.layers.size(), std::string(to_string(r.cfg.cell)).c_str(), r.cfg.tech_node_nm,
-                        r.cfg.subarray_rows, r.cfg.subarray_cols, r.parallel_rows, r.adc_bits, r.cfg.bits_per_cell,
-                        r.cfg.weight_bits, r.cfg.input_bits);
+                        r.cfg.subarray_rows, r.cfg.subarray_cols, r.parallel_rows, r.adc_bits, 1 << r.adc_bits,
+                        r.cfg.weight_bits, r.cfg.input_bits, r.cfg.novel_mapping ? "on" : "off");
+    s += fmt("floorplan: tile %u×%u cells (PE %u×%u)", c.placement.tile_side, c.placement.tile_side, c.placement.tile_side / 2,
+             c.placement.tile_side / 2);
+    if (c.placement.novel_pe_side) s += fmt(", novel-mapped PEs %u×%u", c.placement.novel_pe_side, c.placement.novel_pe_side);
+    s += fmt(", %u tiles, memory utilization %.2f %%; clock period %.6g ns\n", c.placement.tiles, 100 * c.placement.utilization, c.clock_ns);
     for (std::size_t i = 0; i < n.layers.size(); ++i) {
         const auto &l = n.layers[i];
-        s += fmt("\n-------------------- Layer %zu: %ux%ux%u, kernel %ux%u, %u out, %u×%u matrix, %llu vectors, %u tiles\n", i + 1,
-                 l.spec.ifm_h, l.spec.ifm_w, l.spec.ifm_c, l.spec.k_h, l.spec.k_w, l.spec.ofm_c, l.spec.rows(), l.spec.cols(),
-                 (unsigned long long)l.spec.vectors(), l.map.tiles());
-        s += ppa_text(l.ppa);
+        const auto &lc = c.layers[i];
+        const auto &lp = c.placement.layers[i];
+        s += fmt("\n-------------------- Layer %zu: %ux%ux%u, kernel %ux%u, %u out, %u×%u matrix, %llu vectors, %u tile(s)%s, speed-up %u\n",
+                 i + 1, l.spec.ifm_h, l.spec.ifm_w, l.spec.ifm_c, l.spec.k_h, l.spec.k_w, l.spec.ofm_c, l.spec.rows(), l.spec.cols(),
+                 (unsigned long long)l.spec.vectors(), lp.tiles, lp.novel ? " (novel)" : "", lp.speedup);
+        s += parts_line("latency", lc.latency_ns, 1, "ns");
+        s += parts_line("dynamic energy", lc.energy_pj, 1, "pJ");
+        s += fmt("  %-16s %12.6g uW (averaged over the pipeline cycle)\n", "leakage", lc.leakage_uw);
         if (l.functional)
-            s += fmt("  functional     %u vectors run, RMS error %.4g, max |error| %.4g (integer output units), checksum %lld\n",
+            s += fmt("  functional       %u vectors run, RMS error %.4g, max |error| %.4g (integer output units), checksum %lld\n",
                      l.vectors_run, l.rms_error, l.max_abs_error, (long long)l.checksum);
     }
-    const Ppa &t = n.total;
+    const Parts &a = c.area_um2;
     s += "\n==================== Summary\n";
-    s += ppa_text(t);
-    s += fmt("  latency per image         %.6g ns\n", t.latency());
-    s += fmt("  energy per image          %.6g pJ (dynamic %.6g + leakage %.6g)\n", t.energy_with_leakage_pj(), t.energy(),
-             t.energy_with_leakage_pj() - t.energy());
-    s += fmt("  energy efficiency         %.4g TOPS/W\n", t.tops_per_w());
-    s += fmt("  throughput                %.4g TOPS, %.4g FPS\n", t.tops(), t.latency() > 0 ? 1e9 / t.latency() : 0);
-    s += fmt("  compute efficiency        %.4g TOPS/mm²\n", t.area() > 0 ? t.tops() / (t.area() * 1e-6) : 0);
+    s += fmt("  chip area                 %.6g mm² (ADC %.4g, accumulation %.4g, buffers %.4g, interconnect %.4g, array %.4g, "
+             "other %.4g; floorplan %.4g)\n",
+             c.chip_area_um2 * 1e-6, a.adc * 1e-6, a.accum * 1e-6, a.buffer * 1e-6, a.ic * 1e-6, a.array * 1e-6, a.other * 1e-6,
+             (c.chip_area_um2 - a.total()) * 1e-6);
+    s += fmt("  latency per image         %.6g ns (pipelined: the slowest layer)\n", c.latency_ns);
+    s += fmt("  energy per image          %.6g pJ (dynamic %.6g + leakage %.6g)\n", c.dyn_energy_pj + c.leakage_energy_pj,
+             c.dyn_energy_pj, c.leakage_energy_pj);
+    s += fmt("  leakage power             %.6g uW\n", c.leakage_uw);
+    s += fmt("  energy efficiency         %.4g TOPS/W\n", c.tops_per_w());
+    s += fmt("  throughput                %.4g TOPS, %.4g FPS\n", c.tops(), c.latency_ns > 0 ? 1e9 / c.latency_ns : 0);
     s += fmt("  host run time             %.3f s\n", n.seconds);
-    // The summary lines NeuroSim prints, so tools that parse NeuroSim's stdout (the exec backend's
-    // "neurosim" format) read cimsim's report unchanged.
+    // The summary lines NeuroSim prints in pipeline mode, so tools that parse NeuroSim's stdout (the exec
+    // backend's "neurosim" format) read cimsim's report unchanged.
     s += "\n-------------------- NeuroSim-style summary\n";
-    s += fmt("ChipArea : %.6gum^2\n", t.area());
-    s += fmt("Chip layer-by-layer readLatency (per image) is: %.6gns\n", t.latency());
-    s += fmt("Chip total readDynamicEnergy is: %.6gpJ\n", t.energy());
-    s += fmt("Chip total leakage Power is: %.6guW\n", t.leakage());
-    s += fmt("Energy Efficiency TOPS/W (Layer-by-Layer Process): %.6g\n", t.tops_per_w());
-    s += fmt("Throughput TOPS (Layer-by-Layer Process): %.6g\n", t.tops());
-    s += fmt("Throughput FPS (Layer-by-Layer Process): %.6g\n", t.latency() > 0 ? 1e9 / t.latency() : 0);
-    s += fmt("Compute efficiency TOPS/mm^2 (Layer-by-Layer Process): %.6g\n", t.area() > 0 ? t.tops() / (t.area() * 1e-6) : 0);
+    s += fmt("ChipArea : %.6gum^2\n", c.chip_area_um2);
+    s += fmt("Chip clock period is: %.6gns\n", c.clock_ns);
+    s += fmt("Chip pipeline-system-clock-cycle (per image) is: %.6gns\n", c.latency_ns);
+    s += fmt("Chip pipeline-system readDynamicEnergy (per image) is: %.6gpJ\n", c.dyn_energy_pj);
+    s += fmt("Chip pipeline-system leakage Energy (per image) is: %.6gpJ\n", c.leakage_energy_pj);
+    s += fmt("Chip pipeline-system leakage Power (per image) is: %.6guW\n", c.leakage_uw);
+    s += fmt("Energy Efficiency TOPS/W (Pipelined Process): %.6g\n", c.tops_per_w());
+    s += fmt("Throughput TOPS (Pipelined Process): %.6g\n", c.tops());
+    s += fmt("Throughput FPS (Pipelined Process): %.6g\n", c.latency_ns > 0 ? 1e9 / c.latency_ns : 0);
+    s += fmt("Compute efficiency TOPS/mm^2 (Pipelined Process): %.6g\n", c.chip_area_um2 > 0 ? c.tops() / (c.chip_area_um2 * 1e-6) : 0);
     return s;
 }
 

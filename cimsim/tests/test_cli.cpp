@@ -120,7 +120,8 @@ TEST(Cli, ConfigFlagsFileAndErrors) {
 
 TEST(Cli, NetworkAndNeurosimForms) {
     TempDir d;
-    std::vector<cimsim::LayerSpec> layers = {{6, 6, 3, 3, 3, 8, 1, 1}, {1, 1, 72, 1, 1, 10, 0, 1}};
+    // 32 filters × 8 bits = 256 cell columns: the narrowest network NeuroSim's floorplan takes at 64 rows
+    std::vector<cimsim::LayerSpec> layers = {{6, 6, 3, 3, 3, 32, 1, 1}, {1, 1, 72, 1, 1, 10, 0, 1}};
     std::string net;
     for (auto &l : layers)
         net += std::to_string(l.ifm_h) + "," + std::to_string(l.ifm_w) + "," + std::to_string(l.ifm_c) + "," +
@@ -136,9 +137,9 @@ TEST(Cli, NetworkAndNeurosimForms) {
     EXPECT_NE(r.out.find("Layer 1"), std::string::npos);
     EXPECT_NE(r.out.find("Layer 2"), std::string::npos);
     EXPECT_NE(r.out.find("TOPS/W"), std::string::npos);
-    EXPECT_NE(r.out.find("36 vectors run"), std::string::npos);
-    for (const char *line : {"ChipArea : ", "Chip layer-by-layer readLatency (per image) is: ", "Chip total readDynamicEnergy is: ",
-                             "Chip total leakage Power is: "})
+    EXPECT_NE(r.out.find("16 vectors run"), std::string::npos);  // (6−3+1)² output positions
+    for (const char *line : {"ChipArea : ", "Chip pipeline-system-clock-cycle (per image) is: ",
+                             "Chip pipeline-system readDynamicEnergy (per image) is: ", "Chip pipeline-system leakage Power (per image) is: "})
         EXPECT_NE(r.out.find(std::string("\n") + line), std::string::npos) << line;  // NeuroSim's summary lines
 
     r = run_cli("network " + netf + pairs + " --json --subarray-rows 64 --subarray-cols 64 --parallel-rows 32 --adc-bits 5", d);
@@ -146,7 +147,18 @@ TEST(Cli, NetworkAndNeurosimForms) {
     auto j = nlohmann::json::parse(r.out);
     ASSERT_EQ(j["layers"].size(), 2u);
     EXPECT_GT(j["layers"][0]["functional"]["rms_error"].get<double>(), 0.0);
-    EXPECT_GT(j["total"]["tops_per_w"].get<double>(), 0.0);
+    for (const char *k : {"area_um2", "latency_ns_per_image", "dyn_energy_pj_per_image", "leakage_uw", "tops_per_w", "tops"})
+        EXPECT_GT(j[k].get<double>(), 0.0) << k;
+    double e = 0, lat = 0;
+    for (auto &l : j["layers"]) e += l["dyn_energy_pj"].get<double>(), lat = std::max(lat, l["latency_ns"].get<double>());
+    EXPECT_NEAR(e, j["dyn_energy_pj_per_image"].get<double>(), 1e-6 * e);   // energy: sum over layers
+    EXPECT_EQ(lat, j["latency_ns_per_image"].get<double>());                // latency: the slowest stage
+
+    // a floorplan NeuroSim refuses (256 rows need 1024 columns): the same verdict, one line, exit 1
+    r = run_cli("neurosim " + netf + " 8 8 256 128" + pairs, d);
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_NE(r.err.find("cimsim: SubArray Size is too large"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
     EXPECT_EQ(j["layers"][1]["functional"]["checksum"], j["layers"][1]["functional"]["checksum"]);
 
     // per-layer outputs: layer 2 (FC, 1 vector) has 10 outputs on one line
@@ -156,7 +168,7 @@ TEST(Cli, NetworkAndNeurosimForms) {
     EXPECT_EQ(std::count(o2.begin(), o2.end(), '\n'), 1);
     EXPECT_EQ(std::count(o2.begin(), o2.end(), ','), 9);
     const std::string o1 = d.read(d.path + "/output1.csv");
-    EXPECT_EQ(std::count(o1.begin(), o1.end(), '\n'), 36);  // 6×6 vectors of layer 1
+    EXPECT_EQ(std::count(o1.begin(), o1.end(), '\n'), 16);  // 4×4 output positions of layer 1
 
     // PPA only (no files), and odd file count
     r = run_cli("network " + netf + " --json", d);

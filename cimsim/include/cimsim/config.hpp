@@ -51,6 +51,7 @@ struct Config {
     int adc_bits = 0;                    // 0 = lossless (enough bits for parallel_rows·(2^bits_per_cell−1))
     double adc_range = 1.0;              // ADC full scale as a fraction of the largest partial sum
     int cols_per_adc = 8;                // column mux: cell columns sharing one ADC (cost model)
+    bool novel_mapping = true;           // chip floorplan: convolutions one kernel position per PE (cost model)
     // precision
     int input_bits = 8;
     int weight_bits = 8;

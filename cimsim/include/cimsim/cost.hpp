@@ -1,21 +1,21 @@
 // Cost model: area, latency, dynamic energy and leakage of one mapped layer / MVM, by component.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 //
-// Contract: estimate_layer() is a pure function of the resolved config, the mapping and the number of
-// input vectors; it does not look at data values (a fixed 50 % input-bit and cell activity is assumed,
-// as in NeuroSim's default estimates). Networks sum layers: areas and leakage add (every layer has its own
-// tiles), latencies add (layer by layer), energies add; leakage energy over the latency is included in
-// TOPS/W. Equations and parameter sources are in cost.cpp and cimsim/README.md.
+// Contract: estimate_mvm() is the cost of `vectors` input vectors through one rows × cols weight matrix on
+// the chip model (chip.hpp): the matrix is one fully connected layer on its own chip; each vector is one
+// pass through the pipeline, so latency and dynamic energy scale with the number of vectors, area and
+// leakage do not. A matrix narrower than NeuroSim's smallest tile is laid out on that tile (NeuroSim itself
+// refuses such a network; cimsim network/neurosim do too).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "cimsim/config.hpp"
-#include "cimsim/mapping.hpp"
 
 namespace cimsim {
 
+// drivers = decoders, WL switch matrices, column mux, ReLU / pooling (NeuroSim's "other peripheries")
 struct Breakdown {
     double array = 0, adc = 0, shift_add = 0, drivers = 0, buffers = 0, interconnect = 0;
     double total() const { return array + adc + shift_add + drivers + buffers + interconnect; }
@@ -41,14 +41,6 @@ struct Ppa {
     Ppa &operator+=(const Ppa &o);
 };
 
-// One layer: `vectors` input vectors through the mapped matrix. `buffer_bits` is the activation buffer
-// this layer needs (0 = derived from rows × vectors × input_bits).
-Ppa estimate_layer(const Resolved &r, const Mapping &m, std::uint64_t vectors, double buffer_bits = 0);
-
-// Per-cell-type calibration factors applied on top of the physical model (see README "Calibration").
-struct Calibration {
-    double area = 1, energy = 1, latency = 1;
-};
-Calibration calibration_for(CellType c);
+Ppa estimate_mvm(const Resolved &r, std::uint32_t rows, std::uint32_t cols, std::uint64_t vectors);
 
 }  // namespace cimsim

@@ -3,8 +3,8 @@
 //
 // Contract:
 //  - NetWork.csv rows: IFM_H,IFM_W,IFM_C,K_H,K_W,OFM_C,pool(0/1),stride. A layer maps to a weight matrix of
-//    K_H·K_W·IFM_C rows × OFM_C columns (conv via im2col; FC = 1,1,in,1,1,out,0,1). The PPA estimate uses
-//    ceil(IFM_H/stride)·ceil(IFM_W/stride) input vectors per image ("same" padding, as NeuroSim).
+//    K_H·K_W·IFM_C rows × OFM_C columns (conv via im2col; FC = 1,1,in,1,1,out,0,1). PPA comes from the chip
+//    model (chip.hpp): the whole network on one chip, layer-pipelined, as NeuroSim estimates it.
 //  - weight CSV: that many rows × OFM_C floats in [−1, 1); quantized as W_int = round(W·2^(wb−1)) clamped to
 //    the signed weight_bits range (NeuroSim's fixed-point convention).
 //  - input CSV: the same rows × (vectors · input_bits) columns of 0/1; columns v·ib … v·ib+ib−1 are the bits
@@ -19,17 +19,10 @@
 #include <vector>
 
 #include "cimsim/config.hpp"
-#include "cimsim/cost.hpp"
+#include "cimsim/chip.hpp"
 #include "cimsim/mapping.hpp"
 
 namespace cimsim {
-
-struct LayerSpec {
-    std::uint32_t ifm_h = 1, ifm_w = 1, ifm_c = 1, k_h = 1, k_w = 1, ofm_c = 1, pool = 0, stride = 1;
-    std::uint32_t rows() const { return k_h * k_w * ifm_c; }
-    std::uint32_t cols() const { return ofm_c; }
-    std::uint64_t vectors() const { return std::uint64_t((ifm_h + stride - 1) / stride) * ((ifm_w + stride - 1) / stride); }
-};
 
 std::vector<LayerSpec> read_network_csv(const std::string &path);
 
@@ -39,8 +32,7 @@ struct LayerFiles {
 
 struct LayerResult {
     LayerSpec spec;
-    Mapping map;
-    Ppa ppa;
+    Activity activity;           // measured from the files (or the generator's expectation without them)
     bool functional = false;     // files were given and run
     std::uint32_t vectors_run = 0;
     double rms_error = 0;        // vs exact integer MVM, in output LSBs (integer units)
@@ -50,7 +42,7 @@ struct LayerResult {
 
 struct NetworkResult {
     std::vector<LayerResult> layers;
-    Ppa total;
+    ChipCost chip;               // chip.layers[i] is the cost of layers[i]
     double seconds = 0;          // host wall time of the run
 };
 
@@ -58,8 +50,14 @@ using Progress = std::function<void(std::size_t layer, std::size_t layers, const
 
 // outputs_dir (optional, needs files): writes every layer's integer outputs to <dir>/output<L>.csv, one line per
 // input vector, OFM_C values each.
+// neurosim_floorplan: refuse what NeuroSim V1.4 refuses (cimsim neurosim); otherwise a network narrower than
+// NeuroSim's smallest tile is laid out on that tile.
 NetworkResult run_network(const Resolved &r, const std::vector<LayerSpec> &layers, const std::vector<LayerFiles> &files,
-                          const Progress &progress = {}, const std::string &outputs_dir = {});
+                          const Progress &progress = {}, const std::string &outputs_dir = {}, bool neurosim_floorplan = false);
+
+// Reads every layer's files and measures its data activity (without running the layers).
+std::vector<Activity> measure_network_activity(const Resolved &r, const std::vector<LayerSpec> &layers,
+                                               const std::vector<LayerFiles> &files);
 
 // Writes NeuroSim-format random files for `layers` into dir (weights uniform in (−1,1) quantized to wb bits,
 // inputs random bits). Returns the file names. Used by the benchmark and tests.

@@ -79,7 +79,7 @@ dp_status op_run(cim_op *op, const cim_request *req, cim_result *res) noexcept {
         p.inputs.resize(std::size_t(p.n_vectors) * p.rows);
         for (std::size_t i = 0; i < p.inputs.size(); ++i) p.inputs[i] = element(req->inputs, req->dtype, i);
         const cimsim::MvmOutput out = cimsim::run_functional(op->r, p);
-        const cimsim::Ppa ppa = cimsim::estimate_layer(op->r, cimsim::map_matrix(op->r, p.rows, p.cols), p.n_vectors);
+        const cimsim::Ppa ppa = cimsim::estimate_mvm(op->r, p.rows, p.cols, p.n_vectors);
         std::memcpy(res->outputs, out.words.data(), out.words.size() * sizeof(std::uint32_t));
         res->out_count = out.words.size();
         res->metrics = {ppa.latency(), ppa.energy(), ppa.area(), ppa.leakage()};
