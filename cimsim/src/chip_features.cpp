@@ -209,51 +209,73 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
     const double cell_w_um = (sram ? t.sram_w_f * f_um : 4.0 * fw_um);
     std::vector<FeatureSet> out;
 
-    // ---- area (chip level)
+    // ---- area. The same counts at three levels: a PE, a tile, the chip (the chip's are the targets).
     const double dummy = n_adc * (L - 1) / L * R * cell_h_um * cell_w_um;  // reference columns of the ADCs
-    out.push_back({"area_adc_um2", 0, {g.slots_total * n_adc * (L - 1), g.slots_total * dummy, g.slots_total,
-                                       g.slots_total * n_adc * g.b * L / 2}});
-    double pe_tree = 0, pe_regs = 0, tile_tree = 0, tile_bufs = 0, gtree = 0, relu_pool = 0;
+    struct Counts {
+        double slots = 0, pe_tree = 0, pe_regs = 0, tile_tree = 0, tile_bufs = 0, gtree = 0, gbuf = 0, relu = 0;
+    };
+    const auto area_sets = [&](const Counts &n) {
+        return std::vector<FeatureSet>{
+            {"area_adc_um2", 0, {n.slots * n_adc * (L - 1), n.slots * dummy, n.slots, n.slots * n_adc * g.b * L / 2}},
+            {"area_accum_um2", 0, {n.slots * g.sa_adder_bits, n.slots * g.sa_dff_bits, n.pe_tree + n.tile_tree, n.gtree}},
+            {"area_other_um2", 0, {n.slots * R, n.slots * C, n.slots * n_adc * P, n.slots, n.pe_regs, n.tile_bufs, n.gbuf, n.relu}},
+            // empty sub-array corners: the column periphery (ADC, shift-adds, mux) stacked under the array,
+            // times the width of the row periphery beside it
+            {"area_empty_um2", 0, {n.slots, n.slots * n_adc * (L - 1), n.slots * dummy, n.slots * g.sa_adder_bits, n.slots * g.sa_dff_bits,
+                                   n.slots * n_adc * P}},
+        };
+    };
+    const double cell_area = cell_area_um2(cx.r.cfg.cell, t);
+    const auto predicted = [&](const Counts &n) {  // the model's own area of a block (cells + periphery)
+        double a = n.slots * R * C * cell_area;
+        for (const auto &fs : area_sets(n)) a += std::max(0.0, apply_coeffs(cx, fs.target, fs.f));
+        return a;
+    };
+    const auto pe_counts = [&](const LayerPlacement &l) {
+        const double grid = std::sqrt(double(l.subarray_slots_per_pe));
+        Counts n;
+        n.slots = l.subarray_slots_per_pe;
+        n.pe_tree = n_adc * grid * tree_bits(grid, g.b_sa);
+        n.pe_regs = ib * R + n_adc * (g.b_sa + clog2(grid));
+        return n;
+    };
+    const auto tile_counts = [&](const LayerPlacement &l) {
+        const double grid = std::sqrt(double(l.subarray_slots_per_pe)), k = l.pes_per_side, npe = k * k;
+        Counts n = pe_counts(l);
+        n.slots *= npe, n.pe_tree *= npe, n.pe_regs *= npe;
+        n.tile_tree = (l.pe_side * k / M) * tree_bits(npe > 4 ? npe : k, g.b_sa + grid);
+        n.tile_bufs = (k * ib * R + (g.b_sa + grid + 1) * k * C / M) * 2;
+        return n;
+    };
+    Counts chip;
     double half_inputs = 0, bus = 0;
     for (std::size_t i = 0; i < cx.place.layers.size(); ++i) {
         const auto &l = cx.place.layers[i];
         const auto &s = cx.layers[i];
-        const double k = l.pes_per_side, npe = k * k;
-        const double grid = std::sqrt(double(l.subarray_slots_per_pe));
-        pe_tree += l.tiles * npe * n_adc * grid * tree_bits(grid, g.b_sa);
-        pe_regs += l.tiles * npe * (ib * R + n_adc * (g.b_sa + clog2(grid)));
-        tile_tree += l.tiles * (l.pe_side * k / M) * tree_bits(npe > 4 ? npe : k, g.b_sa + grid);
-        tile_bufs += l.tiles * (k * ib * R + (g.b_sa + grid + 1) * k * C / M) * 2;
+        const Counts tc = tile_counts(l);
+        chip.slots += l.tiles * tc.slots, chip.pe_tree += l.tiles * tc.pe_tree, chip.pe_regs += l.tiles * tc.pe_regs;
+        chip.tile_tree += l.tiles * tc.tile_tree, chip.tile_bufs += l.tiles * tc.tile_bufs;
         half_inputs += double(s.ifm_h) * s.ifm_w * s.ifm_c / 2;
-        bus += (l.novel ? (l.pe_side * k + l.pe_side * k / M) : (T + T / M)) * l.tiles;
+        bus += (l.novel ? (l.pe_side * l.pes_per_side + l.pe_side * l.pes_per_side / M) : (T + T / M)) * l.tiles;
     }
     while (bus > 2048) bus /= 2;
     double max_tile_rows = 1;
     for (const auto &l : cx.place.layers) max_tile_rows = std::max(max_tile_rows, double(l.block_rows) * l.replicas);
-    gtree = (T / M) * tree_bits(max_tile_rows, g.b_sa + clog2(std::ceil(Pc / R) * 2 * (cx.place.layers.size() + 1)));
-    relu_pool = (T / M) * ib;
-    const double gbuf_bits = std::ceil(ib * half_inputs / 16384) * 16384;
-    out.push_back({"area_accum_um2", 0, {g.slots_total * g.sa_adder_bits, g.slots_total * g.sa_dff_bits, pe_tree + tile_tree, gtree}});
-    out.push_back({"area_other_um2", 0, {g.slots_total * R, g.slots_total * C, g.slots_total * n_adc * P, g.slots_total,
-                                         pe_regs, tile_bufs, gbuf_bits, relu_pool}});
-    // Empty sub-array corners: the column periphery (ADC, shift-adds, mux) stacked under the array, times
-    // the row periphery's width beside it.
-    out.push_back({"area_empty_um2", 0, {g.slots_total, g.slots_total * n_adc * (L - 1), g.slots_total * dummy,
-                                         g.slots_total * g.sa_adder_bits, g.slots_total * g.sa_dff_bits, g.slots_total * n_adc * P}});
-    // Block sides for wire lengths: from the model's own predicted areas (cells + periphery) per PE.
-    const double cell_area = cell_area_um2(cx.r.cfg.cell, t);
-    double nonic = 0;
-    for (const auto &fs : out)
-        if (fs.target != "area_ic_um2") nonic += std::max(0.0, apply_coeffs(cx, fs.target, fs.f));
-    const double array_total = g.slots_total * R * C * cell_area;
-    const double per_slot = (array_total + nonic) / std::max(1.0, g.slots_total);
-    const auto pe_side_um = [&](const LayerPlacement &l) { return std::sqrt(per_slot * l.subarray_slots_per_pe); };
-    double htree = 0;
-    for (const auto &l : cx.place.layers) htree += double(l.tiles) * l.pes_per_side * l.pe_side * pe_side_um(l);
-    const auto &l0 = cx.place.layers.front();
-    const double tile_side_um = l0.pes_per_side * pe_side_um(l0);
+    chip.gtree = (T / M) * tree_bits(max_tile_rows, g.b_sa + clog2(std::ceil(Pc / R) * 2 * (cx.place.layers.size() + 1)));
+    chip.relu = (T / M) * ib;
+    chip.gbuf = std::ceil(ib * half_inputs / 16384) * 16384;
+    for (auto &fs : area_sets(chip)) out.push_back(fs);
+    // wire lengths: H-tree across a tile's PEs; X–Y bus across the tile grid
+    const auto pe_side_um = [&](const LayerPlacement &l) { return std::sqrt(predicted(pe_counts(l))); };
+    const auto tile_side = [&](const LayerPlacement &l) { return std::sqrt(predicted(tile_counts(l))); };
+    // (a conventional tile's H-tree is T bits wide over 2×2 PEs; a novel tile's K²·side bits over K×K PEs)
+    double htree = 0, htree_novel = 0, tile_side_um = 0;
+    for (const auto &l : cx.place.layers) {
+        (l.novel ? htree_novel : htree) += double(l.tiles) * l.pes_per_side * (l.novel ? l.pes_per_side : 1) * l.pe_side * pe_side_um(l);
+        tile_side_um = std::max(tile_side_um, tile_side(l));
+    }
     const double grid_rows = std::ceil(std::sqrt(g.tiles)), grid_cols = std::ceil(g.tiles / grid_rows);
-    out.push_back({"area_ic_um2", 0, {htree, bus * tile_side_um * (grid_rows + grid_cols)}});
+    out.push_back({"area_ic_um2", 0, {htree, bus * tile_side_um * grid_rows, bus * tile_side_um * grid_cols, htree_novel}});
 
     // ---- per layer: dynamic energy and leakage
     const double y_hops = std::max(0.0, grid_rows - std::ceil(grid_rows / 2) - 1), x_hops = std::ceil(grid_cols / 2);
@@ -284,7 +306,7 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
         out.push_back({"energy_accum_pj", li, {w.add_ops, w.add_bits, w.dff_clk, w.dff_data}});
         const double g_read = double(l.rows) * ib * nv / (l.novel ? s.k_h : 1), g_write = double(s.ofm_c) * ib * nv / (s.pool ? 4 : 1);
         out.push_back({"energy_buffer_pj", li, {w.pe_bits, w.tile_in + g_read, w.tile_out, g_write}});
-        const double pe_side = pe_side_um(l), tside = l.pes_per_side * pe_side;
+        const double pe_side = pe_side_um(l), tside = tile_side(l);
         const double grid = std::sqrt(double(l.subarray_slots_per_pe));
         out.push_back({"energy_ic_pj", li, {(0.18 * w.tile_in + 0.5 * w.tile_out) * 2 * pe_side,
                                              0.18 * g_read * tside * x_hops + 0.5 * g_write * tside * y_hops,
