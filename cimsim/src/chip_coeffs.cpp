@@ -15,7 +15,7 @@ struct CoeffRow {
     const char *target;
     const char *cell;
     int node;
-    double c[12];
+    double c[24];
 };
 
 constexpr CoeffRow kRows[] = {
@@ -38,7 +38,7 @@ double apply_coeffs(const ChipContext &cx, const std::string &target, const std:
     for (const auto &row : kRows)
         if (target == row.target && std::strcmp(cell, row.cell) == 0 && row.node == cx.tech.fitted_node) {
             double y = 0;
-            for (std::size_t k = 0; k < f.size() && k < 12; ++k) y += row.c[k] * f[k];
+            for (std::size_t k = 0; k < f.size() && k < 24; ++k) y += row.c[k] * f[k];
             return y * node_scale(kind_of(target), cx.tech);
         }
     return 0;

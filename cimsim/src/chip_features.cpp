@@ -78,6 +78,7 @@ struct Work {
     double rows = 0;        // Σ mapped rows per bit-plane vector (for the activity fallback)
     double add_ops = 0, add_bits = 0, dff_clk = 0, dff_data = 0;  // accumulation events per image
     double pe_bits = 0;     // PE input/output register bits loaded per image (whole loads)
+    double pe_bus = 0;      // PE bus bits per image (whole bus-width transfers) × (sub-array grid side − 1)
     double tile_in = 0, tile_out = 0;  // tile buffer bits per image
 };
 
@@ -136,6 +137,9 @@ Work layer_work(const ChipContext &cx, const LayerPlacement &l, const Geometry &
         w.add_ops += times * t.add_ops, w.add_bits += times * t.add_bits;
         w.pe_bits += std::floor(wr * nv * ib / (ib * R) + 1e-9) * ib * R +
                      std::floor(std::floor(wc / wb + 1e-9) * g.b_sa * nv / pe_out_reg + 1e-9) * pe_out_reg;
+        const double bus_out = grid * C;
+        w.pe_bus += (grid - 1) * (std::floor(wr * nv * ib / R + 1e-9) * R +
+                                  std::floor(std::floor(wc / wb + 1e-9) * (clog2(grid) + g.b_sa) * nv / bus_out + 1e-9) * bus_out);
     };
     const double b_pe = g.b_sa + grid;
     if (l.novel) {
@@ -279,7 +283,6 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
 
     // ---- per layer: dynamic energy and leakage
     const double y_hops = std::max(0.0, grid_rows - std::ceil(grid_rows / 2) - 1), x_hops = std::ceil(grid_cols / 2);
-    const double clk = std::max(0.0, clock_features_eval(cx, nullptr));
     for (std::size_t i = 0; i < cx.place.layers.size(); ++i) {
         const auto &l = cx.place.layers[i];
         const auto &s = cx.layers[i];
@@ -295,14 +298,22 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
         const double conv = planes * g.nadd * w.cols;                  // column conversions
         const double conv_nz = (a.blocks - a.zero_n) * l.cols * g.nadd, conv_z = a.zero_n * l.cols * g.nadd;
         const double ln_cols = a.ln_sum * l.cols * g.nadd;
-        if (sram)
-            out.push_back({"energy_adc_pj", li, {n_act, conv * R, conv * R * (L - 1) / L, conv * (L - 1), conv_nz * (L - 1) * clk,
-                                                  ln_cols * (L - 1) * clk, conv_nz * (L - 1), ln_cols * (L - 1), conv_z * (L - 1)}});
-        else
-            out.push_back({"energy_adc_pj", li, {n_act, conv * R, conv * R * (L - 1) / L, conv * (L - 1),
-                                                  g.nadd * a.r_low_n * (L - 1) * clk, g.nadd * a.r_mid_n * (L - 1) * clk,
-                                                  g.nadd * a.r_mid_ln * (L - 1) * clk, g.nadd * a.r_high_n * (L - 1) * clk,
-                                                  g.nadd * a.r_high_ln * (L - 1) * clk, g.nadd * a.r_open_n * (L - 1)}});
+        // sense amplifiers: comparator switching ∝ L−1 and column capacitance (∝ R); their mirror current
+        // flows for the sensing time, which grows with L and with the parallel rows' current (the basis
+        // {1, L/P, P} of the clock model)
+        const double tb[3] = {1, L / P, P / 128};
+        std::vector<double> fa = {n_act, conv * R, conv * R * (L - 1) / L, conv * (L - 1)};
+        if (sram) {
+            for (double tk : tb) fa.push_back(conv_nz * (L - 1) * tk), fa.push_back(ln_cols * (L - 1) * tk);
+            fa.push_back(conv_z * (L - 1));
+        } else {
+            for (double tk : tb)
+                fa.push_back(g.nadd * a.r_low_n * (L - 1) * tk), fa.push_back(g.nadd * a.r_mid_n * (L - 1) * tk),
+                    fa.push_back(g.nadd * a.r_mid_ln * (L - 1) * tk), fa.push_back(g.nadd * a.r_high_n * (L - 1) * tk),
+                    fa.push_back(g.nadd * a.r_high_ln * (L - 1) * tk);
+            fa.push_back(g.nadd * a.r_open_n * (L - 1));
+        }
+        out.push_back({"energy_adc_pj", li, fa});
         out.push_back({"energy_accum_pj", li, {w.add_ops, w.add_bits, w.dff_clk, w.dff_data}});
         const double g_read = double(l.rows) * ib * nv / (l.novel ? s.k_h : 1), g_write = double(s.ofm_c) * ib * nv / (s.pool ? 4 : 1);
         out.push_back({"energy_buffer_pj", li, {w.pe_bits, w.tile_in + g_read, w.tile_out, g_write}});
@@ -310,9 +321,9 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
         const double grid = std::sqrt(double(l.subarray_slots_per_pe));
         out.push_back({"energy_ic_pj", li, {(0.18 * w.tile_in + 0.5 * w.tile_out) * 2 * pe_side,
                                              0.18 * g_read * tside * x_hops + 0.5 * g_write * tside * y_hops,
-                                             w.pe_bits * pe_side * (grid - 1) / grid}});
+                                             w.pe_bus * pe_side / grid}});
         const double units = cx.place.tile_side / M;
-        out.push_back({"energy_other_pj", li, {planes * w.sa, planes * w.sa * P, n_act, std::ceil(nv * s.ofm_c / units),
+        out.push_back({"energy_other_pj", li, {planes * w.sa, planes * w.sa * P, planes * w.sa * R, n_act, std::ceil(nv * s.ofm_c / units),
                                                 s.pool ? std::ceil(nv * s.ofm_c / 4 / units) : 0}});
         // leakage of one tile of this layer: cells, sub-array periphery, PE/tile registers, buffers, H-tree
         const double k = l.pes_per_side, npe = k * k;
