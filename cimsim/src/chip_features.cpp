@@ -333,7 +333,9 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
         out.push_back({"leak_idle_uw", li, {sram ? sas * R * C : 0, sas * R, sas * C, sas * n_adc * (L - 1), sas * (g.sa_adder_bits + g.sa_dff_bits),
                                              npe * (ib * R + n_adc * g.b_sa) + (k * ib * R + (g.b_sa + grid + 1) * k * C / M) * 2,
                                              npe * n_adc * grid * tree_bits(std::min(grid, std::ceil(double(l.rows) / R)), g.b_sa),
-                                             k * l.pe_side * pe_side}});
+                                             k * l.pe_side * pe_side,
+                                             // a K×K-PE (novel) tile's own periphery: its K²-input adder tree and wider buffers
+                                             l.novel ? npe * (l.pe_side / M) * (g.b_sa + grid) : 0}});
     }
     (void)clock_ns;
     return out;
