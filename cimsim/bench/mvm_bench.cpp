@@ -2,6 +2,9 @@
 // Run: build-cimsim/bin/cimsim_bench   (items_per_second = simulated 8b×8b MACs per second)
 #include <benchmark/benchmark.h>
 
+#include "cimsim/chip.hpp"
+#include "cimsim/network.hpp"
+
 #include <random>
 
 #include "cimsim/crossbar.hpp"
@@ -59,4 +62,14 @@ void Args(benchmark::internal::Benchmark *b) {
 }  // namespace
 
 BENCHMARK(BM_Mvm)->Apply(Args)->Unit(benchmark::kMillisecond)->UseRealTime();
+// PPA of NeuroSim's VGG-8 at its shipped settings (chip model only, no data): the figure behind
+// "VGG-8 PPA in milliseconds".
+static void BM_Vgg8Ppa(benchmark::State &st) {
+    cimsim::Config c;
+    c.adc_bits = 5;
+    const cimsim::Resolved r = cimsim::resolve(c);
+    const auto layers = cimsim::vgg8_layers();
+    for (auto _ : st) benchmark::DoNotOptimize(cimsim::estimate_chip(r, layers).tops_per_w());
+}
+BENCHMARK(BM_Vgg8Ppa)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

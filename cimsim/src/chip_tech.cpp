@@ -8,7 +8,8 @@
 //    cell size and wire width of the nearest node above (planar) or of 7 nm (FinFET/GAA).
 //  - The component coefficients (chip_coeffs.inc) are fitted per cell type at the nodes of the reference
 //    grid (45, 22, 14 nm for SRAM; 45, 22 nm for RRAM). At any other node they are carried over from the
-//    nearest fitted node of the same transistor family by first-order constant-field scaling: area ∝ F²,
+//    nearest fitted node of the same transistor family (planar ≥ 22 nm, FinFET/GAA ≤ 14 nm; chip_coeffs.cpp)
+//    by first-order constant-field scaling: area ∝ F²,
 //    switched capacitance ∝ F (energy ∝ F·V²), gate delay ∝ F at a constant current density, leakage ∝
 //    device width·V ∝ F·V. That carry-over is an extrapolation the reference grid does not check.
 #include "chip_tech.hpp"
@@ -21,20 +22,20 @@ namespace cimsim {
 namespace {
 
 constexpr std::array<ChipTech, 13> kTech = {{
-    //  nm   vdd   sram w  h     wire  finfet fitted
-    {130, 1.20, 10, 28, 200, false, 45},
-    {90, 1.10, 10, 28, 140, false, 45},
-    {65, 1.10, 10, 28, 110, false, 45},
-    {45, 1.00, 10, 28, 80, false, 45},
-    {32, 0.95, 10, 28, 56, false, 45},
-    {22, 0.85, 10, 28, 40, false, 22},
-    {14, 0.80, 10.6, 30.8, 32, true, 14},
-    {10, 0.75, 10.6, 30.8, 24, true, 14},
-    {7, 0.70, 16, 34.43, 20, true, 14},
-    {5, 0.70, 16, 34.43, 16, true, 14},
-    {3, 0.70, 16, 34.43, 12, true, 14},
-    {2, 0.65, 16, 34.43, 10, true, 14},
-    {1, 0.60, 16, 34.43, 8, true, 14},
+    //  nm   vdd   sram w  h     wire  finfet
+    {130, 1.20, 10, 28, 200, false},
+    {90, 1.10, 10, 28, 140, false},
+    {65, 1.10, 10, 28, 110, false},
+    {45, 1.00, 10, 28, 80, false},
+    {32, 0.95, 10, 28, 56, false},
+    {22, 0.85, 10, 28, 40, false},
+    {14, 0.80, 10.6, 30.8, 32, true},
+    {10, 0.75, 10.6, 30.8, 24, true},
+    {7, 0.70, 16, 34.43, 20, true},
+    {5, 0.70, 16, 34.43, 16, true},
+    {3, 0.70, 16, 34.43, 12, true},
+    {2, 0.65, 16, 34.43, 10, true},
+    {1, 0.60, 16, 34.43, 8, true},
 }};
 
 }  // namespace
@@ -56,9 +57,9 @@ void check_cell_node(CellType c, int nm) {
                     " nm: NeuroSim's technology model has no 1T1R (RRAM/FeFET) cell at 14 nm or below; use sram or a larger node");
 }
 
-double node_scale(Kind k, const ChipTech &t) {
-    if (t.fitted_node == t.nm) return 1.0;
-    const ChipTech &f = chip_tech(t.fitted_node);
+double node_scale(Kind k, const ChipTech &t, int from_nm) {
+    if (from_nm == t.nm) return 1.0;
+    const ChipTech &f = chip_tech(from_nm);
     const double s = double(t.nm) / f.nm, v = t.vdd / f.vdd;
     switch (k) {
     case Kind::Cycles: return 1.0;

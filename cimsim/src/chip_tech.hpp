@@ -14,18 +14,17 @@ struct ChipTech {
     double sram_w_f, sram_h_f;  // SRAM compute cell, in F
     double wire_nm;        // local wire width
     bool finfet;
-    int fitted_node;       // node whose fitted coefficients apply (== nm when fitted there)
 };
 
-// Every node NeuroSim V1.4 knows; fitted_node says which reference node the coefficients come from.
+// Every node NeuroSim V1.4 knows.
 const ChipTech &chip_tech(int nm);
 // Cell area in µm² (SRAM w×h F², RRAM / FeFET 1T1R 4F × 12F).
 double cell_area_um2(CellType c, const ChipTech &t);
 // Throws the verdict NeuroSim gives for a cell it cannot build at that node.
 void check_cell_node(CellType c, int nm);
 
-// How a fitted coefficient of a given physical kind carries over from t.fitted_node to t.nm.
+// How a coefficient of a given physical kind fitted at node `from_nm` carries over to t.nm.
 enum class Kind { Cycles, Delay, Energy, Area, Leakage };
-double node_scale(Kind k, const ChipTech &t);
+double node_scale(Kind k, const ChipTech &t, int from_nm);
 
 }  // namespace cimsim

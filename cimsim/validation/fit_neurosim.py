@@ -3,7 +3,7 @@
 NOT held out (neurosim_split.py), and prints the fit's error on the tuned-on and the held-out points.
 
 usage: fit_neurosim.py --cimsim PATH --rebuild "CMD" [--grid DIR] [--gen neurosim-gen.py] [--out src/chip_coeffs.inc]
-                       [--passes 3]
+                       [--passes 3] [--exclude-node NM]
 
 The model is cimsim's: `cimsim neurosim ... --features` prints, for a design point, the structural counts
 (features) of every target — clock period, area by component, dynamic energy per layer and component, the
@@ -71,6 +71,8 @@ def main():
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 1)
     ap.add_argument('--rebuild', default='', help='shell command that rebuilds the cimsim binary after the coefficients change')
     ap.add_argument('--passes', type=int, default=3)
+    ap.add_argument('--exclude-node', type=int, default=0,
+                    help='fit without this node (to measure how the model carries over to a node it was not fitted at)')
     a = ap.parse_args()
     for p in range(a.passes if a.rebuild else 1):
         print('fit_neurosim: pass %d' % (p + 1))
@@ -83,7 +85,7 @@ def main():
 
 def fit_once(a):
     runs, layers = V.load_grid(a.grid)
-    runs = [r for r in runs if r['status'] == 'ok']
+    runs = [r for r in runs if r['status'] == 'ok' and int(r['node_nm']) != a.exclude_node]
     with tempfile.TemporaryDirectory(prefix='cimsim-fit-') as tmp:
         dirs = {}
         for run in runs:
