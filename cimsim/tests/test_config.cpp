@@ -1,20 +1,11 @@
 // Config keys: parsing, errors naming the key, suggestions, cross-key checks.
 #include <gtest/gtest.h>
 
+#include "error_of.hpp"
+
 #include "cimsim/config.hpp"
 
 using namespace cimsim;
-
-namespace {
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "(no error)";
-}
-}  // namespace
 
 TEST(Config, JsonSetsTypedKeys) {
     Config c = config_from_json(R"({"tech_node_nm":5,"cell":"rram","adc_bits":4,"program_sigma":0.1,"seed":"77","on_off_ratio":20})");

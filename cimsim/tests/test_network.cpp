@@ -1,6 +1,8 @@
 // Network mode: NetWork.csv parsing, NeuroSim weight/input files, shape errors, functional exactness.
 #include <gtest/gtest.h>
 
+#include "error_of.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,14 +25,6 @@ struct TempDir {
         return path + "/" + name;
     }
 };
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 }  // namespace
 
 TEST(Network, ReadsNetworkCsv) {
