@@ -132,7 +132,7 @@ const std::vector<Key> &keys() {
          int_setter(&Config::input_bits)},
         {{"weight_bits", KeyType::Int, "8", "weight precision, two's complement (1..32)"},
          int_setter(&Config::weight_bits)},
-        {{"clock_mhz", KeyType::Real, "node default", "digital clock in MHz; 0 = the node's default"},
+        {{"clock_mhz", KeyType::Real, "0", "upper bound of the chip clock in MHz (it runs at the slower of this and its sensing path); 0 = the sensing path"},
          real_setter(&Config::clock_mhz)},
         {{"seed", KeyType::Uint, "1", "seed of every random draw (programming, faults, read noise)"},
          [](Config &c, std::string_view k, std::string_view v) { c.seed = parse_uint(k, v); }},
@@ -257,7 +257,7 @@ Resolved resolve(const Config &c) {
             fail(key, buf);
         }
     };
-    if (!find_tech_node(c.tech_node_nm)) fail("tech_node_nm", std::to_string(c.tech_node_nm) + " is not a known node (" + known_nodes_text() + ")");
+    if (!known_node(c.tech_node_nm)) fail("tech_node_nm", std::to_string(c.tech_node_nm) + " is not a known node (" + known_nodes_text() + ")");
     range("bits_per_cell", c.bits_per_cell, 1, 8);
     range("program_sigma", c.program_sigma, 0, 1);
     range("read_noise_sigma", c.read_noise_sigma, 0, 1);
@@ -305,7 +305,7 @@ Resolved resolve(const Config &c) {
     if (c.engine == EngineKind::Exact && !(r.adc_lossless && r.analog_ideal))
         fail("engine", "'exact' needs a lossless ADC (adc_bits 0 or >= " + std::to_string(need) +
                            ", adc_range 1) and no variation, noise or faults");
-    r.clock_mhz = c.clock_mhz > 0 ? c.clock_mhz : find_tech_node(c.tech_node_nm)->clock_mhz;
+    r.clock_mhz = c.clock_mhz;
     r.threads = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
     return r;
 }

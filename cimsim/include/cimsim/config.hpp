@@ -56,7 +56,7 @@ struct Config {
     int input_bits = 8;
     int weight_bits = 8;
     // timing, simulation
-    double clock_mhz = 0.0;              // digital clock; 0 = the node's default
+    double clock_mhz = 0.0;              // chip clock upper bound; 0 = the sensing path sets it (cost model)
     std::uint64_t seed = 1;
     int threads = 0;                     // 0 = hardware concurrency; never changes results
     EngineKind engine = EngineKind::Auto;
