@@ -7,7 +7,9 @@ PKGS=(
   # host toolchain and project libraries
   build-essential cmake ninja-build pkg-config git lld
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpugixml-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libpugixml-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev libtbb-dev
+  # cimsim Python bindings and sweeps
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas python3-distributed python3-tqdm
   # QEMU source + build
   dpkg-dev meson python3 python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison
   # firmware

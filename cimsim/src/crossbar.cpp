@@ -3,6 +3,7 @@
 #include "cimsim/crossbar.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -53,7 +54,11 @@ Crossbar::Crossbar(const Resolved &r, std::uint32_t rows, std::uint32_t cols, st
                                : std::min<std::int64_t>(codes_max, std::int64_t(std::floor(full_scale / step_ + 1e-9)));
 
     if (engine_ == EngineKind::Exact) {
-        w_.assign(weights.begin(), weights.end());
+        // int16 operands with int32 sums are exact while |Σ x·w| < 2^31 for every possible input.
+        narrow_ = c.weight_bits <= 16 && c.input_bits <= 16 &&
+                  (c.weight_bits - 1) + (c.input_bits - 1) + int(std::bit_width(rows)) <= 30;
+        if (narrow_) w16_.assign(weights.begin(), weights.end());
+        else w_.assign(weights.begin(), weights.end());
         return;
     }
 

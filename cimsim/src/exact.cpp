@@ -49,20 +49,17 @@ __attribute__((target_clones("avx2", "default"))) void kernel16(const std::int16
 }  // namespace
 
 void Crossbar::mvm_exact(std::span<const std::int32_t> x, std::uint32_t n, std::span<std::int64_t> y) const {
-    const Config &c = r_.cfg;
     const std::uint32_t rows = map_.rows, cols = map_.cols;
-    const int log_rows = int(std::bit_width(rows));
-    const bool narrow = c.weight_bits <= 16 && c.input_bits <= 16 && (c.weight_bits - 1) + (c.input_bits - 1) + log_rows <= 30;
     const std::uint32_t ncb = (cols + kColBlock - 1) / kColBlock, nvb = (n + kVecBlock - 1) / kVecBlock;
 
-    if (narrow) {
-        std::vector<std::int16_t> w16(w_.begin(), w_.end()), x16(x.begin(), x.end());
+    if (narrow_) {
+        const std::vector<std::int16_t> x16(x.begin(), x.end());
         parallel_for(std::size_t(ncb) * nvb, r_.threads, [&](std::size_t item) {
             const std::uint32_t cb = std::uint32_t(item % ncb), vb = std::uint32_t(item / ncb);
             const std::uint32_t c0 = cb * kColBlock, nc = std::min(kColBlock, cols - c0);
             const std::uint32_t v0 = vb * kVecBlock, nv = std::min(kVecBlock, n - v0);
             alignas(64) std::int32_t acc[4 * kColBlock];
-            kernel16(w16.data() + c0, cols, x16.data() + std::size_t(v0) * rows, rows, rows, nv, nc, acc);
+            kernel16(w16_.data() + c0, cols, x16.data() + std::size_t(v0) * rows, rows, rows, nv, nc, acc);
             for (std::uint32_t v = 0; v < nv; ++v)
                 for (std::uint32_t j = 0; j < nc; ++j) y[std::size_t(v0 + v) * cols + c0 + j] = acc[v * kColBlock + j];
         });

@@ -66,29 +66,41 @@ MvmOutput run_functional(const Resolved &r, const MvmProblem &p) {
     if (p.inputs.size() != std::size_t(p.n_vectors) * p.rows)
         throw Error("cimsim: inputs have " + std::to_string(p.inputs.size()) + " values, expected " +
                     std::to_string(p.n_vectors) + " vectors × " + std::to_string(p.rows));
+    if (p.dtype != Dtype::Float32)
+        return run_functional_ints(r, p.dtype, p.rows, p.cols, p.n_vectors, to_ints(p.weights, p.dtype, "weight", p.cols),
+                                   to_ints(p.inputs, p.dtype, "input", p.rows));
     MvmOutput out;
-    std::vector<std::int32_t> w, x;
-    if (p.dtype == Dtype::Float32) {
-        w = quantize(p.weights, r.cfg.weight_bits, out.w_scale, "weight");
-        x = quantize(p.inputs, r.cfg.input_bits, out.x_scale, "input");
-    } else {
-        w = to_ints(p.weights, p.dtype, "weight", p.cols);
-        x = to_ints(p.inputs, p.dtype, "input", p.rows);
-    }
+    const std::vector<std::int32_t> w = quantize(p.weights, r.cfg.weight_bits, out.w_scale, "weight");
+    const std::vector<std::int32_t> x = quantize(p.inputs, r.cfg.input_bits, out.x_scale, "input");
     Crossbar xb(r, p.rows, p.cols, w);
     out.engine = xb.engine();
     out.ints.assign(std::size_t(p.n_vectors) * p.cols, 0);
     xb.mvm(x, p.n_vectors, out.ints);
     out.words.resize(out.ints.size());
-    if (p.dtype == Dtype::Float32) {
-        out.floats.resize(out.ints.size());
-        for (std::size_t i = 0; i < out.ints.size(); ++i) {
-            out.floats[i] = float(double(out.ints[i]) * out.w_scale * out.x_scale);
-            out.words[i] = std::bit_cast<std::uint32_t>(out.floats[i]);
-        }
-    } else {
-        for (std::size_t i = 0; i < out.ints.size(); ++i) out.words[i] = std::uint32_t(std::uint64_t(out.ints[i]));
+    out.floats.resize(out.ints.size());
+    for (std::size_t i = 0; i < out.ints.size(); ++i) {
+        out.floats[i] = float(double(out.ints[i]) * out.w_scale * out.x_scale);
+        out.words[i] = std::bit_cast<std::uint32_t>(out.floats[i]);
     }
+    return out;
+}
+
+MvmOutput run_functional_ints(const Resolved &r, Dtype dtype, std::uint32_t rows, std::uint32_t cols,
+                              std::uint32_t n_vectors, std::span<const std::int32_t> w, std::span<const std::int32_t> x) {
+    if (dtype == Dtype::Float32) throw Error("cimsim: run_functional_ints takes integer data, not float32");
+    if (w.size() != std::size_t(rows) * cols)
+        throw Error("cimsim: weights have " + std::to_string(w.size()) + " values, expected " + std::to_string(rows) +
+                    "×" + std::to_string(cols));
+    if (x.size() != std::size_t(n_vectors) * rows)
+        throw Error("cimsim: inputs have " + std::to_string(x.size()) + " values, expected " +
+                    std::to_string(n_vectors) + " vectors × " + std::to_string(rows));
+    MvmOutput out;
+    Crossbar xb(r, rows, cols, w);
+    out.engine = xb.engine();
+    out.ints.assign(std::size_t(n_vectors) * cols, 0);
+    xb.mvm(x, n_vectors, out.ints);
+    out.words.resize(out.ints.size());
+    for (std::size_t i = 0; i < out.ints.size(); ++i) out.words[i] = std::uint32_t(std::uint64_t(out.ints[i]));
     return out;
 }
 

@@ -1,39 +1,35 @@
-// A tiny fork-join helper (private): runs fn(i) for i in [0, n) on up to `threads` std::threads.
-// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+// Parallel loops on one persistent worker pool (private). SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+//
+// Contract: parallel_for(n, threads, fn) runs fn(i) for every i in [0, n), each exactly once, on at most
+// `threads` threads (the caller included), and returns when all are done. The workers are oneTBB's,
+// started once per process and reused, so a call costs a task hand-off, not a thread start; the caller
+// works too and takes back items no worker has picked up yet, so a small call never waits for a thread
+// to wake. Items must own disjoint outputs (results never depend on the thread count). The first
+// exception thrown by fn is rethrown in the caller after the remaining items are cancelled.
 #pragma once
 
-#include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <cstddef>
+#include <type_traits>
 
 namespace cimsim {
 
+// fn(ctx, begin, end) runs items [begin, end). Implemented in parallel.cpp (the only file that sees TBB).
+using RangeFn = void (*)(void *ctx, std::size_t begin, std::size_t end);
+void parallel_ranges(std::size_t n, int threads, RangeFn fn, void *ctx);
+
 template <typename Fn> void parallel_for(std::size_t n, int threads, Fn &&fn) {
-    const std::size_t nt = std::min<std::size_t>(n, std::size_t(std::max(1, threads)));
-    if (nt <= 1) {
+    if (threads <= 1 || n <= 1) {
         for (std::size_t i = 0; i < n; ++i) fn(i);
         return;
     }
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr err;
-    std::mutex err_mu;
-    auto worker = [&] {
-        try {
-            for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-        } catch (...) {
-            std::lock_guard lk(err_mu);
-            if (!err) err = std::current_exception();
-            next = n;
-        }
-    };
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < nt; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto &t : pool) t.join();
-    if (err) std::rethrow_exception(err);
+    using F = std::remove_reference_t<Fn>;
+    parallel_ranges(
+        n, threads,
+        [](void *ctx, std::size_t b, std::size_t e) {
+            F &f = *static_cast<F *>(ctx);
+            for (std::size_t i = b; i < e; ++i) f(i);
+        },
+        const_cast<void *>(static_cast<const void *>(&fn)));
 }
 
 }  // namespace cimsim

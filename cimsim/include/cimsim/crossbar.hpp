@@ -53,7 +53,9 @@ private:
     EngineKind engine_;
     double step_ = 1.0;
     std::int64_t max_code_ = 0;
-    std::vector<std::int32_t> w_;                 // exact engine: the integer weights
+    std::vector<std::int32_t> w_;                 // exact engine: the integer weights (wide precisions)
+    std::vector<std::int16_t> w16_;               // exact engine: the same as int16 when narrow_ (int16 GEMM)
+    bool narrow_ = false;
     std::vector<std::int32_t> lut_;               // bit-level, ideal cells: ADC code per integer partial sum
     std::vector<std::unique_ptr<TileState>> tiles_;  // bit-level engine: per-tile cell states
 };

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct MvmOutput {
 };
 
 MvmOutput run_functional(const Resolved &r, const MvmProblem &p);
+
+// The integer case without the double-valued MvmProblem: w (rows × cols) and x (n_vectors × rows) already
+// hold the int8/int16/int32 values of `dtype` (the range check against weight_bits / input_bits still
+// applies). Same outputs as run_functional; used by the in-process backend and the Python bindings.
+MvmOutput run_functional_ints(const Resolved &r, Dtype dtype, std::uint32_t rows, std::uint32_t cols,
+                              std::uint32_t n_vectors, std::span<const std::int32_t> w, std::span<const std::int32_t> x);
 
 // Quantizes a float tensor to `bits`-bit signed integers with one symmetric scale (see above).
 std::vector<std::int32_t> quantize(const std::vector<double> &v, int bits, double &scale, std::string_view what);

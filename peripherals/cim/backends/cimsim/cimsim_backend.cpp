@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <vector>
 
 #include "cimsim/config.hpp"
 #include "cimsim/cost.hpp"
@@ -71,15 +72,24 @@ dp_status op_run(cim_op *op, const cim_request *req, cim_result *res) noexcept {
         const std::size_t n_out = std::size_t(req->n_vectors) * req->cols;
         if (n_out > res->out_capacity || (n_out && !res->outputs))
             throw cimsim::Error("cimsim: output buffer holds " + std::to_string(res->out_capacity) + " words, need " + std::to_string(n_out));
-        cimsim::MvmProblem p;
-        p.dtype = cimsim::Dtype(int(req->dtype));  // same order: int8, int16, int32, float32
-        p.rows = req->rows, p.cols = req->cols, p.n_vectors = req->n_vectors;
-        p.weights.resize(std::size_t(p.rows) * p.cols);
-        for (std::size_t i = 0; i < p.weights.size(); ++i) p.weights[i] = element(req->weights, req->dtype, i);
-        p.inputs.resize(std::size_t(p.n_vectors) * p.rows);
-        for (std::size_t i = 0; i < p.inputs.size(); ++i) p.inputs[i] = element(req->inputs, req->dtype, i);
-        const cimsim::MvmOutput out = cimsim::run_functional(op->r, p);
-        const cimsim::Ppa ppa = cimsim::estimate_mvm(op->r, p.rows, p.cols, p.n_vectors);
+        const std::uint32_t rows = req->rows, cols = req->cols, nv = req->n_vectors;
+        const auto dtype = cimsim::Dtype(int(req->dtype));  // same order: int8, int16, int32, float32
+        cimsim::MvmOutput out;
+        if (dtype == cimsim::Dtype::Float32) {
+            cimsim::MvmProblem p;
+            p.dtype = dtype, p.rows = rows, p.cols = cols, p.n_vectors = nv;
+            p.weights.resize(std::size_t(rows) * cols);
+            for (std::size_t i = 0; i < p.weights.size(); ++i) p.weights[i] = element(req->weights, req->dtype, i);
+            p.inputs.resize(std::size_t(nv) * rows);
+            for (std::size_t i = 0; i < p.inputs.size(); ++i) p.inputs[i] = element(req->inputs, req->dtype, i);
+            out = cimsim::run_functional(op->r, p);
+        } else {  // integers go straight to the crossbar (no double copies of the data)
+            std::vector<std::int32_t> w(std::size_t(rows) * cols), x(std::size_t(nv) * rows);
+            for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::int32_t(element(req->weights, req->dtype, i));
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::int32_t(element(req->inputs, req->dtype, i));
+            out = cimsim::run_functional_ints(op->r, dtype, rows, cols, nv, w, x);
+        }
+        const cimsim::Ppa ppa = cimsim::estimate_mvm(op->r, rows, cols, nv);
         std::memcpy(res->outputs, out.words.data(), out.words.size() * sizeof(std::uint32_t));
         res->out_count = out.words.size();
         res->metrics = {ppa.latency(), ppa.energy(), ppa.area(), ppa.leakage()};
