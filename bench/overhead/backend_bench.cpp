@@ -4,9 +4,10 @@
 // the directory (the published way: CSV file + one simulator process per operation).
 //
 //   backend_bench --a PATH --a-params JSON --b PATH --b-params JSON [--rows 64 --cols 64 --vectors 1]
-//                 [--iters 200] [--min-seconds 2] [--json FILE]
+//                 [--iters 200] [--min-seconds 2] [--rounds 1] [--json FILE]
 //
-// Prints both per-operation times and the ratio b/a (of the medians: robust on a loaded machine); checks that both give the same outputs.
+// Prints both per-operation times (mean, median with its 95 % interval) and the ratio b/a of the means and of
+// the medians; --rounds N interleaves a and b in N rounds; checks that both give the same outputs.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <dlfcn.h>
 #include <unistd.h>
@@ -126,34 +127,43 @@ Run run_once(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t>
 }
 
 struct Stats {
-    double mean = 0, median = 0, min = 0;
+    double mean = 0, median = 0, min = 0, lo95 = 0, hi95 = 0;  // lo95/hi95: 95 % interval of the median
     size_t n = 0;
 };
 
-Stats measure(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t> &x, uint32_t rows, uint32_t cols,
-              uint32_t nvec, size_t iters, double min_seconds, std::vector<uint32_t> &out) {
-    out = run_once(b, w, x, rows, cols, nvec).outputs; // warm-up (page cache, lazy binding)
-    std::vector<double> t;
+// Times operations until both `iters` and `min_seconds` are reached; appends the per-operation seconds.
+void measure(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t> &x, uint32_t rows, uint32_t cols,
+             uint32_t nvec, size_t iters, double min_seconds, std::vector<double> &t) {
     double total = 0;
-    while (t.size() < iters || total < min_seconds) {
+    for (size_t k = 0; k < iters || total < min_seconds; ++k) {
         double s = run_once(b, w, x, rows, cols, nvec).seconds;
         t.push_back(s);
         total += s;
-        if (t.size() >= 100000)
+        if (k >= 100000)
             break;
     }
+}
+
+Stats stats(std::vector<double> t) {
     std::sort(t.begin(), t.end());
     Stats st;
     st.n = t.size();
-    st.mean = total / double(t.size());
+    for (double v : t)
+        st.mean += v;
+    st.mean /= double(t.size());
     st.median = t[t.size() / 2];
     st.min = t.front();
+    // distribution-free interval of the median from order statistics: ranks n/2 -+ 1.96 sqrt(n)/2
+    const double h = 1.96 * std::sqrt(double(t.size())) / 2;
+    const double mid = double(t.size()) / 2;
+    st.lo95 = t[size_t(std::max(0.0, std::floor(mid - h)))];
+    st.hi95 = t[size_t(std::min(double(t.size() - 1), std::ceil(mid + h)))];
     return st;
 }
 
 [[noreturn]] void usage(const char *msg) {
     std::fprintf(stderr, "backend_bench: %s\nusage: backend_bench --a SO --a-params JSON --b SO --b-params JSON "
-                         "[--rows N] [--cols N] [--vectors N] [--iters N] [--min-seconds S] [--json FILE]\n",
+                         "[--rows N] [--cols N] [--vectors N] [--iters N] [--min-seconds S] [--rounds N] [--json FILE]\n",
                  msg);
     std::exit(2);
 }
@@ -163,7 +173,7 @@ Stats measure(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t
 int main(int argc, char **argv) {
     std::string a, ap = "{}", b, bp = "{}", json;
     uint32_t rows = 64, cols = 64, nvec = 1;
-    size_t iters = 50;
+    size_t iters = 50, rounds = 1;
     double min_s = 1.0;
     for (int i = 1; i < argc; ++i) {
         std::string k = argv[i];
@@ -180,6 +190,7 @@ int main(int argc, char **argv) {
             else if (k == "--vectors") nvec = uint32_t(std::stoul(v));
             else if (k == "--iters") iters = std::stoul(v);
             else if (k == "--min-seconds") min_s = std::stod(v);
+            else if (k == "--rounds") rounds = std::stoul(v);
             else if (k == "--json") json = v;
             else usage(("unknown option " + k).c_str());
         } catch (const std::logic_error &) {
@@ -188,6 +199,8 @@ int main(int argc, char **argv) {
     }
     if (a.empty() || b.empty())
         usage("--a and --b are required");
+    if (!rounds || rounds > 1000)
+        usage("rounds must be 1..1000");
     if (!rows || !cols || !nvec || rows > 4096 || cols > 4096 || nvec > 1024)
         usage("rows/cols must be 1..4096, vectors 1..1024");
     try {
@@ -197,24 +210,40 @@ int main(int argc, char **argv) {
         for (auto &v : w) v = int8_t(d(rng));
         for (auto &v : x) v = int8_t(d(rng));
         Backend ba(a, ap), bb(b, bp);
-        std::vector<uint32_t> oa, ob;
-        Stats sa = measure(ba, w, x, rows, cols, nvec, iters, min_s, oa);
-        Stats sb = measure(bb, w, x, rows, cols, nvec, iters, min_s, ob);
+        // warm-up (page cache, lazy binding), then `rounds` interleaved rounds: a, b, a, b, ... so that a change in
+        // machine load hits both alike
+        const std::vector<uint32_t> oa = run_once(ba, w, x, rows, cols, nvec).outputs;
+        const std::vector<uint32_t> ob = run_once(bb, w, x, rows, cols, nvec).outputs;
+        std::vector<double> ta, tb;
+        for (size_t r = 0; r < rounds; ++r) {
+            measure(ba, w, x, rows, cols, nvec, (iters + rounds - 1) / rounds, min_s / double(rounds), ta);
+            measure(bb, w, x, rows, cols, nvec, (iters + rounds - 1) / rounds, min_s / double(rounds), tb);
+        }
+        const Stats sa = stats(ta), sb = stats(tb);
         const bool same = oa == ob;
         const double ratio = sb.mean / sa.mean, ratio_median = sb.median / sa.median;
         std::printf("P3: %ux%u int8 MVM, %u vector(s)\n", rows, cols, nvec);
-        std::printf("  %-10s %-40s %10.1f us/op (median %.1f, min %.1f, n=%zu)\n", ba.desc->name,
-                    fs::path(a).filename().c_str(), sa.mean * 1e6, sa.median * 1e6, sa.min * 1e6, sa.n);
-        std::printf("  %-10s %-40s %10.1f us/op (median %.1f, min %.1f, n=%zu)\n", bb.desc->name,
-                    fs::path(b).filename().c_str(), sb.mean * 1e6, sb.median * 1e6, sb.min * 1e6, sb.n);
+        std::printf("  %-10s %-28s mean %9.1f us/op, median %.1f [95%% %.1f..%.1f], min %.1f, n=%zu\n", ba.desc->name,
+                    fs::path(a).filename().c_str(), sa.mean * 1e6, sa.median * 1e6, sa.lo95 * 1e6, sa.hi95 * 1e6,
+                    sa.min * 1e6, sa.n);
+        std::printf("  %-10s %-28s mean %9.1f us/op, median %.1f [95%% %.1f..%.1f], min %.1f, n=%zu\n", bb.desc->name,
+                    fs::path(b).filename().c_str(), sb.mean * 1e6, sb.median * 1e6, sb.lo95 * 1e6, sb.hi95 * 1e6,
+                    sb.min * 1e6, sb.n);
         std::printf("  ratio b/a = %.1fx (medians), %.1fx (means)   outputs %s\n", ratio_median, ratio,
                     same ? "identical" : "DIFFER");
         if (!json.empty()) {
             std::ofstream f(json);
-            f << "{\"rows\":" << rows << ",\"cols\":" << cols << ",\"vectors\":" << nvec << ",\"a\":{\"name\":\""
-              << ba.desc->name << "\",\"mean_us\":" << sa.mean * 1e6 << ",\"median_us\":" << sa.median * 1e6
-              << ",\"n\":" << sa.n << "},\"b\":{\"name\":\"" << bb.desc->name << "\",\"mean_us\":" << sb.mean * 1e6
-              << ",\"median_us\":" << sb.median * 1e6 << ",\"n\":" << sb.n << "},\"ratio\":" << ratio << ",\"ratio_median\":" << ratio_median
+            auto side = [&](const char *name, const Stats &st) {
+                f << "{\"name\":\"" << name << "\",\"mean_us\":" << st.mean * 1e6 << ",\"median_us\":" << st.median * 1e6
+                  << ",\"median_lo95_us\":" << st.lo95 * 1e6 << ",\"median_hi95_us\":" << st.hi95 * 1e6
+                  << ",\"min_us\":" << st.min * 1e6 << ",\"n\":" << st.n << "}";
+            };
+            f << "{\"rows\":" << rows << ",\"cols\":" << cols << ",\"vectors\":" << nvec << ",\"rounds\":" << rounds
+              << ",\"a\":";
+            side(ba.desc->name, sa);
+            f << ",\"b\":";
+            side(bb.desc->name, sb);
+            f << ",\"ratio\":" << ratio << ",\"ratio_median\":" << ratio_median
               << ",\"outputs_identical\":" << (same ? "true" : "false") << "}\n";
         }
         return same ? 0 : 1;
