@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cimsim/crossbar.hpp"
+#include "cimsim/network.hpp"
 
 using namespace cimsim;
 
@@ -59,8 +60,25 @@ void Args(benchmark::internal::Benchmark *b) {
         }
 }
 
+// PPA-only evaluation as a design-space sweep does it: resolve a config, map and estimate every VGG-8 layer
+// through the network API (items_per_second = layer evaluations per second, one thread).
+void BM_PpaLayers(benchmark::State &st) {
+    const std::vector<LayerSpec> layers = vgg8_layers();
+    Config c;
+    c.adc_bits = 4, c.parallel_rows = 64, c.threads = 1;
+    std::uint64_t k = 0;
+    for (auto _ : st) {
+        c.subarray_rows = c.subarray_cols = 64 << (k % 3), c.tech_node_nm = (k & 1) ? 22 : 7, ++k;  // vary the point
+        const NetworkResult n = run_network(resolve(c), layers, {});
+        benchmark::DoNotOptimize(n.total.energy_pj.array);
+    }
+    st.SetItemsProcessed(std::int64_t(st.iterations()) * std::int64_t(layers.size()));
+    st.SetLabel("vgg8 ppa-only");
+}
+
 }  // namespace
 
+BENCHMARK(BM_PpaLayers)->UseRealTime();
 BENCHMARK(BM_Mvm)->Apply(Args)->Unit(benchmark::kMillisecond)->UseRealTime();
 // PPA of NeuroSim's VGG-8 at its shipped settings (chip model only, no data): the figure behind
 // "VGG-8 PPA in milliseconds".
