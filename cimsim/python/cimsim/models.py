@@ -1,0 +1,104 @@
+"""Models a sweep evaluates at every design point (`cimsim sweep --model SPEC`).
+
+A model has `name`, `layers` (NeuroSim NetWork.csv rows: IFM_H,IFM_W,IFM_C,K_H,K_W,OFM_C,pool,stride, used for
+the PPA), `defaults` (config keys the model needs, e.g. its precision; a swept key overrides them) and
+`evaluate(config) -> dict` (functional results of that point, e.g. {"accuracy": 0.93}). SPEC is one of
+
+  digits-template      the CIM demo firmware's classifier (firmware/cim/gen_digits.py): nearest class mean on
+                       sklearn's handwritten digits as one 65x10 int16 MVM; accuracy on the 297 test images
+                       (data set images 1500..1796; the class means come from images 0..1499)
+  neurosim:PATH        a NeuroSim-format network: PATH = NetWork.csv (or a directory holding it) with, if
+                       present next to it, weight<L>.csv / input<L>.csv for every layer; the functional run
+                       reports the mean RMS output error against the exact MVM (NeuroSim files carry no labels)
+  python:FILE.py       your own model: FILE defines `load()` returning an object with the attributes above
+                       (every Dask worker must be able to read FILE)
+
+Models are loaded once per process (load_model caches them).
+"""
+import functools
+import importlib.util
+import os
+
+import numpy as np
+
+import cimsim
+
+
+class DigitsTemplate:
+    name = "digits-template"
+    TRAIN = 1500
+    layers = [[1, 1, 65, 1, 1, 10, 0, 1]]
+
+    def __init__(self):
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        x, y = d.data.astype(np.int64), d.target.astype(np.int64)
+        tr = slice(0, self.TRAIN)
+        w = np.zeros((64, 10), np.int64)
+        for c in range(10):
+            w[:, c] = np.round(2 * x[tr][y[tr] == c].mean(axis=0))  # half to even, like gen_digits.py's round()
+        bias = -((w ** 2).sum(axis=0) // 4)
+        self.W = np.vstack([w, bias[None, :]]).astype(np.int32)              # 65 x 10
+        self.X = np.hstack([x[self.TRAIN:], np.ones((len(x) - self.TRAIN, 1), np.int64)]).astype(np.int32)
+        self.y = y[self.TRAIN:]
+        # the narrowest two's-complement precision that holds the data: 13-bit weights (bias row), 6-bit inputs
+        bits = lambda a: int(max(int(a.max()).bit_length(), int(-a.min() - 1).bit_length())) + 1
+        self.defaults = {"weight_bits": bits(self.W), "input_bits": bits(self.X)}
+
+    def evaluate(self, config):
+        r = cimsim.mvm(self.W, self.X, config)
+        pred = np.argmax(r["outputs"], axis=1)
+        return {"accuracy": float(np.mean(pred == self.y))}
+
+
+class NeuroSimNetwork:
+    def __init__(self, path):
+        net = os.path.join(path, "NetWork.csv") if os.path.isdir(path) else path
+        if not os.path.isfile(net):
+            raise cimsim.Error(f"cimsim sweep: model '{path}': no NetWork.csv there")
+        self.name = "neurosim:" + os.path.abspath(net)
+        self.layers = [list(map(int, map(float, line.split(",")[:8])))
+                       for line in open(net) if line.strip()]
+        d = os.path.dirname(os.path.abspath(net))
+        files = [(os.path.join(d, f"weight{i}.csv"), os.path.join(d, f"input{i}.csv"))
+                 for i in range(1, len(self.layers) + 1)]
+        self.files = files if all(os.path.isfile(w) and os.path.isfile(x) for w, x in files) else []
+        self.defaults = {}
+
+    def evaluate(self, config):
+        if not self.files:
+            return {}
+        r = cimsim.network(self.layers, config, files=self.files)
+        errs = [l["functional"]["rms_error"] for l in r["layers"] if "functional" in l]
+        return {"rms_error": float(np.mean(errs)) if errs else float("nan")}
+
+
+def _python_model(path):
+    if not os.path.isfile(path):
+        raise cimsim.Error(f"cimsim sweep: model file '{path}' does not exist")
+    spec = importlib.util.spec_from_file_location("cimsim_sweep_user_model", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not hasattr(mod, "load"):
+        raise cimsim.Error(f"cimsim sweep: model file '{path}' defines no load()")
+    m = mod.load()
+    for attr in ("layers", "evaluate"):
+        if not hasattr(m, attr):
+            raise cimsim.Error(f"cimsim sweep: the model from '{path}' has no '{attr}'")
+    if not hasattr(m, "defaults"):
+        m.defaults = {}
+    if not hasattr(m, "name"):
+        m.name = "python:" + os.path.abspath(path)
+    return m
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(spec):
+    if spec == "digits-template":
+        return DigitsTemplate()
+    if spec.startswith("neurosim:"):
+        return NeuroSimNetwork(spec[len("neurosim:"):])
+    if spec.startswith("python:"):
+        return _python_model(spec[len("python:"):])
+    raise cimsim.Error(f"cimsim sweep: unknown model '{spec}' (digits-template, neurosim:PATH or python:FILE.py)")
