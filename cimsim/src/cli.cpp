@@ -4,6 +4,7 @@
 //   cimsim network NetWork.csv [w1.csv in1.csv ...] [--json] [--progress] [--outputs-dir D] [config]
 //   cimsim neurosim NetWork.csv <wbits> <ibits> <subArrayRows> <parallelRows> [w1.csv in1.csv ...] [config]
 //   cimsim keys
+//   cimsim sweep ...      (the Python design-space sweep, cli_sweep.cpp; `cimsim sweep --help`)
 // [config] = --config FILE (.json or .toml) and/or one flag per config key (--adc-bits 4 or --adc_bits 4);
 // flags override the file. `cimsim keys` prints the key table.
 #include <unistd.h>
@@ -172,7 +173,12 @@ std::string explain_extra(const std::string &arg) {
 
 }  // namespace
 
+namespace cimsim {
+int exec_sweep(int argc, char **argv);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && std::string(argv[1]) == "sweep") return exec_sweep(argc, argv);
     CLI::App app{"cimsim: compute-in-memory accelerator simulator (functional MVM + area/latency/energy/leakage)"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "cimsim 0.1");
@@ -217,6 +223,7 @@ int main(int argc, char **argv) {
     add_config_options(ns, ns_cfg);
 
     app.add_subcommand("keys", "print the config key table (Markdown)");
+    app.add_subcommand("sweep", "design-space sweep on Dask (Python; `cimsim sweep --help`)");
 
     try {
         app.parse(argc, argv);

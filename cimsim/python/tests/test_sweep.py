@@ -159,3 +159,13 @@ def test_an_invalid_point_is_a_row_with_its_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     assert run("--param", "adc_bits=4", "--out", str(bad), "--workers", "0") == 1
+
+
+def test_cli_entry_point(cli, tmp_path):
+    out = tmp_path / "c.csv"
+    r = subprocess.run([cli, "sweep", "--no-progress", "--param", "adc_bits=4,5", "--out", str(out), "--workers", "0"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(out)) == 2
+    r = subprocess.run([cli, "sweep", "--param", "adc_bitz=4", "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.strip().endswith("(did you mean 'adc_bits'?)")
