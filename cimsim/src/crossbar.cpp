@@ -140,12 +140,32 @@ void Crossbar::mvm(std::span<const std::int32_t> x, std::uint32_t n, std::span<s
 namespace {
 
 // out_e[j] = Σ_rows e[row][j] (and out_q likewise when q is given), rows in ascending order. Columns go in
-// blocks of 32 floats held in registers while the active rows stream past (GCC vector extensions).
+// blocks of 64 (then 32) floats held in registers while the active rows stream past (GCC vector extensions:
+// 512-bit registers in the x86-64-v4 clone, pairs of 256-bit ones in v3). Every column's sum is the same
+// sequence of float adds whatever the block width, so results do not depend on the clone.
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void sum_active_rows(
     const float *e, const float *q, std::size_t stride, const std::uint32_t *rows, std::size_t nrows, std::size_t n,
     float *out_e, float *out_q) {
     std::size_t j0 = 0;
+    for (; j0 + 64 <= n; j0 += 64) {
+        v16f a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+        if (q) {
+            for (std::size_t i = 0; i < nrows; ++i) {
+                const float *pe = e + std::size_t(rows[i]) * stride + j0, *pq = q + std::size_t(rows[i]) * stride + j0;
+                a0 += *(const v16f *)(pe), a1 += *(const v16f *)(pe + 16), a2 += *(const v16f *)(pe + 32), a3 += *(const v16f *)(pe + 48);
+                b0 += *(const v16f *)(pq), b1 += *(const v16f *)(pq + 16), b2 += *(const v16f *)(pq + 32), b3 += *(const v16f *)(pq + 48);
+            }
+            *(v16f *)(out_q + j0) = b0, *(v16f *)(out_q + j0 + 16) = b1, *(v16f *)(out_q + j0 + 32) = b2, *(v16f *)(out_q + j0 + 48) = b3;
+        } else {
+            for (std::size_t i = 0; i < nrows; ++i) {
+                const float *pe = e + std::size_t(rows[i]) * stride + j0;
+                a0 += *(const v16f *)(pe), a1 += *(const v16f *)(pe + 16), a2 += *(const v16f *)(pe + 32), a3 += *(const v16f *)(pe + 48);
+            }
+        }
+        *(v16f *)(out_e + j0) = a0, *(v16f *)(out_e + j0 + 16) = a1, *(v16f *)(out_e + j0 + 32) = a2, *(v16f *)(out_e + j0 + 48) = a3;
+    }
     for (; j0 + 32 <= n; j0 += 32) {
         v8f a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
         for (std::size_t i = 0; i < nrows; ++i) {
@@ -230,6 +250,27 @@ ReadGroupFn pick_read_group() {
 }
 const ReadGroupFn read_group_popcount = pick_read_group();
 
+// One analog read (input bit k, one row group): its active rows are active[begin, begin + count).
+struct Read {
+    std::uint32_t begin, count;
+    int k;
+};
+
+// Read noise and ADC for n cell columns of one read: v += σ·sqrt(Σq)·z; code = clamp(round(v·scale), 0, max);
+// T += weight_k·code. Clamping before the conversion gives the same code as converting first (and no
+// overflow); the build keeps a·b·c + d unfused (-ffp-contract=off), so every clone computes the same floats.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate(
+    float *__restrict accf, const float *__restrict accq, const float *__restrict z, float fn, std::size_t n,
+    double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
+    if (z)
+        for (std::size_t j = 0; j < n; ++j) accf[j] += fn * std::sqrt(accq[j]) * z[j];
+    for (std::size_t j = 0; j < n; ++j) {
+        double v = double(accf[j]) * scale + 0.5;
+        v = v < 0 ? 0 : v > max_code ? max_code : v;
+        tsum[j] += weight_k * std::uint64_t(std::int64_t(v));
+    }
+}
+
 // Scratch reused across the (tile, vector) steps of one work item.
 struct Scratch {
     std::vector<std::uint32_t> active;  // active row indices within the tile, grouped
@@ -238,7 +279,59 @@ struct Scratch {
     std::vector<std::uint64_t> tsum;    // per cell column shift-and-add total (wrapping)
     std::vector<std::uint64_t> xw;      // active-row bit-sets of one group, per input bit
     std::vector<std::uint32_t> sums;    // per cell column partial sums of one read
+    std::vector<Read> reads;            // analog cells: the reads of one (tile, vector), in draw order
+    std::vector<float> z;               // their read-noise draws, ncc per read
 };
+
+
+// Analog cells (programming variation / read noise / faults), one tile and one input vector: every read's
+// active rows and noise draws first (the draws in the stream's fixed order: input bit, row group, cell column),
+// then the reads column block by column block, so that a block of e/q (rows × block floats) stays in L1 across
+// all reads. Per cell column the arithmetic is the same sequence as a read-by-read loop.
+void read_analog(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v, const std::int32_t *xv,
+                 double step, std::int64_t max_code, Scratch &s) {
+    const Config &c = r.cfg;
+    const int ib = c.input_bits;
+    const std::uint32_t pr = std::uint32_t(r.parallel_rows);
+    const double noise = c.read_noise_sigma;
+    s.active.resize(std::size_t(ib) * t.tr);
+    s.reads.clear();
+    s.z.clear();
+    std::optional<Rng> rng;
+    if (noise > 0) rng.emplace(c.seed, Stream::ReadNoise, tid, v);
+    std::uint32_t used = 0;
+    for (int k = 0; k < ib; ++k)
+        for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
+            const std::uint32_t g1 = std::min(t.tr, g0 + pr);
+            std::uint32_t na = 0;
+            std::uint32_t *act = s.active.data() + used;
+            for (std::uint32_t i = g0; i < g1; ++i) {  // branch-free: input bits are random
+                act[na] = i;
+                na += (std::uint32_t(xv[i]) >> k) & 1u;
+            }
+            if (na == 0) continue;  // no word line driven: no current, code 0 (and no draw)
+            s.reads.push_back({used, na, k});
+            used += na;
+            if (rng)
+                for (std::uint32_t j = 0; j < t.ncc; ++j) s.z.push_back(rng->normal_fast());
+        }
+    const double scale = r.adc_lossless ? 1.0 : 1.0 / step;
+    const float fn = float(noise);
+    // columns per block: e and q of the block's rows within ~32 KiB (L1), a multiple of 16, 16..64
+    const std::uint32_t bw = std::clamp<std::uint32_t>((32768u / (8u * std::max(1u, t.tr))) / 16u * 16u, 16u, 64u);
+    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += bw) {
+        const std::uint32_t w = std::min(bw, t.ncc - j0);
+        for (std::size_t ri = 0; ri < s.reads.size(); ++ri) {
+            const Read &rd = s.reads[ri];
+            const int k = rd.k;
+            const std::uint64_t weight_k = (k == ib - 1) ? (~(std::uint64_t(1) << k) + 1) : (std::uint64_t(1) << k);
+            sum_active_rows(t.e.data() + j0, noise > 0 ? t.q.data() + j0 : nullptr, t.ncc, s.active.data() + rd.begin,
+                            rd.count, w, s.accf.data(), s.accq.data());
+            noise_adc_accumulate(s.accf.data(), s.accq.data(), noise > 0 ? s.z.data() + ri * t.ncc + j0 : nullptr, fn, w,
+                                 scale, double(max_code), weight_k, s.tsum.data() + j0);
+        }
+    }
+}
 
 }  // namespace
 
@@ -247,10 +340,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
     const Mapping &m = map_;
     const int ib = c.input_bits, b = c.bits_per_cell;
     const std::uint32_t pr = std::uint32_t(r_.parallel_rows);
-    const double step = step_, inv_step = 1.0 / step_;
-    const std::int64_t max_code = max_code_;
-    const bool lossless = r_.adc_lossless;
-    const double noise = c.read_noise_sigma;
+    const double step = step_;
 
     // Work items: (vector chunk, column tile) pairs own disjoint outputs; each walks all row tiles.
     const std::uint32_t chunk = std::max<std::uint32_t>(1, std::min<std::uint32_t>(16, n / std::max(1, r_.threads * 2) + 1));
@@ -304,35 +394,8 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
                         read_group_popcount(s.xw.data(), t.gwords, ib, cb, t.ncc, b, lut_.data(), s.tsum.data(), s.sums.data());
                     }
                 }
-                std::optional<Rng> rng;
-                if (t.colbits.empty() && noise > 0) rng.emplace(c.seed, Stream::ReadNoise, tid, v);
-                const std::int32_t *xv = x.data() + std::size_t(v) * m.rows + t.r0;
-                for (int k = 0; k < ib && t.colbits.empty(); ++k) {
-                    const std::uint64_t weight_k = (k == ib - 1) ? (~(std::uint64_t(1) << k) + 1) : (std::uint64_t(1) << k);
-                    for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
-                        const std::uint32_t g1 = std::min(t.tr, g0 + pr);
-                        s.active.resize(pr);
-                        std::size_t na = 0;
-                        for (std::uint32_t i = g0; i < g1; ++i) {  // branch-free: input bits are random
-                            s.active[na] = i;
-                            na += (std::uint32_t(xv[i]) >> k) & 1u;
-                        }
-                        if (na == 0) continue;  // no word line driven: no current, code 0
-                        // ADC: round half up, clamp to [0, max_code] (truncation equals floor wherever the clamp
-                        // does not already give 0)
-                        const double scale = lossless ? 1.0 : inv_step;
-                        auto adc = [&](float val) -> std::int64_t {
-                            return std::clamp<std::int64_t>(std::int64_t(double(val) * scale + 0.5), 0, max_code);
-                        };
-                        sum_active_rows(t.e.data(), noise > 0 ? t.q.data() : nullptr, t.ncc, s.active.data(), na, t.ncc,
-                                        s.accf.data(), s.accq.data());
-                        if (noise > 0) {
-                            const float fn = float(noise);
-                            for (std::uint32_t j = 0; j < t.ncc; ++j) s.accf[j] += fn * std::sqrt(s.accq[j]) * rng->normal_fast();
-                        }
-                        for (std::uint32_t j = 0; j < t.ncc; ++j) s.tsum[j] += weight_k * std::uint64_t(adc(s.accf[j]));
-                    }
-                }
+                if (t.colbits.empty())
+                    read_analog(r_, t, tid, v, x.data() + std::size_t(v) * m.rows + t.r0, step_, max_code_, s);
                 std::uint64_t *out = total.data() + std::size_t(v) * m.cols + t.c0;
                 for (std::uint32_t j = 0; j < t.tc; ++j) {
                     std::uint64_t acc = 0;
