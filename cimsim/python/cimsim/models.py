@@ -7,6 +7,7 @@ the PPA), `defaults` (config keys the model needs, e.g. its precision; a swept k
   digits-template      the CIM demo firmware's classifier (firmware/cim/gen_digits.py): nearest class mean on
                        sklearn's handwritten digits as one 65x10 int16 MVM; accuracy on the 297 test images
                        (data set images 1500..1796; the class means come from images 0..1499)
+  vgg8                 NeuroSim's VGG-8 (NetWork_VGG8.csv shapes), PPA only
   neurosim:PATH        a NeuroSim-format network: PATH = NetWork.csv (or a directory holding it) with, if
                        present next to it, weight<L>.csv / input<L>.csv for every layer; the functional run
                        reports the mean RMS output error against the exact MVM (NeuroSim files carry no labels)
@@ -74,6 +75,17 @@ class NeuroSimNetwork:
         return {"rms_error": float(np.mean(errs)) if errs else float("nan")}
 
 
+class Vgg8:
+    name = "vgg8"
+    layers = [[32, 32, 3, 3, 3, 128, 0, 1], [32, 32, 128, 3, 3, 128, 1, 1], [16, 16, 128, 3, 3, 256, 0, 1],
+              [16, 16, 256, 3, 3, 256, 1, 1], [8, 8, 256, 3, 3, 512, 0, 1], [8, 8, 512, 3, 3, 512, 1, 1],
+              [1, 1, 8192, 1, 1, 1024, 0, 1], [1, 1, 1024, 1, 1, 10, 0, 1]]   # = cimsim::vgg8_layers()
+    defaults = {}
+
+    def evaluate(self, config):
+        return {}
+
+
 def _python_model(path):
     if not os.path.isfile(path):
         raise cimsim.Error(f"cimsim sweep: model file '{path}' does not exist")
@@ -97,8 +109,10 @@ def _python_model(path):
 def load_model(spec):
     if spec == "digits-template":
         return DigitsTemplate()
+    if spec == "vgg8":
+        return Vgg8()
     if spec.startswith("neurosim:"):
         return NeuroSimNetwork(spec[len("neurosim:"):])
     if spec.startswith("python:"):
         return _python_model(spec[len("python:"):])
-    raise cimsim.Error(f"cimsim sweep: unknown model '{spec}' (digits-template, neurosim:PATH or python:FILE.py)")
+    raise cimsim.Error(f"cimsim sweep: unknown model '{spec}' (digits-template, vgg8, neurosim:PATH or python:FILE.py)")

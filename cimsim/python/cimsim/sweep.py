@@ -221,6 +221,11 @@ def write_results(out, rows, order):
     """rows: point_id -> row. Writes --out atomically (sorted by `order`, then the rest), pareto marked."""
     import pandas as pd
 
+    part = out + ".partial"
+    if not rows:  # nothing finished (e.g. the cluster was unreachable): no output file at all
+        if os.path.exists(part):
+            os.unlink(part)
+        return pd.DataFrame({"error": [], "pareto": []})
     rank = {pid: i for i, pid in enumerate(order)}
     recs = sorted(rows.values(), key=lambda r: (rank.get(r["point_id"], len(rank)), r["point_id"]))
     df = pd.DataFrame.from_records(recs)
@@ -237,10 +242,22 @@ def write_results(out, rows, order):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    part = out + ".partial"
     if os.path.exists(part):
         os.unlink(part)
     return df
+
+
+def front_2d(x, y, x_sign, y_sign):
+    """Mask of the points no other point beats on both x and y (sign +1 = larger is better)."""
+    v = np.column_stack([np.asarray(x, float) * -x_sign, np.asarray(y, float) * -y_sign])
+    v = np.where(np.isnan(v), np.inf, v)
+    order = np.lexsort((v[:, 1], v[:, 0]))
+    mask = np.zeros(len(v), bool)
+    best = np.inf
+    for i in order:  # ascending in x (then y): on the front iff strictly better in y than everything before
+        if v[i, 1] < best:
+            mask[i], best = True, v[i, 1]
+    return mask
 
 
 def plot(df, prefix, title):
@@ -253,14 +270,16 @@ def plot(df, prefix, title):
     written = []
     energy, area, topsw = first_col(ok, ENERGY), first_col(ok, AREA), first_col(ok, TOPS_W)
     quality = first_col(ok, ["accuracy"]) or first_col(ok, ["rms_error"])
-    for name, xcol, ycol, xlog, ylog in (("accuracy-energy", energy, quality, True, False),
-                                         ("area-topsw", topsw, area, True, True)):
+    qsign = +1 if quality == "accuracy" else -1
+    for name, xcol, ycol, xs, ys, xlog, ylog in (("accuracy-energy", energy, quality, -1, qsign, True, False),
+                                                 ("area-topsw", topsw, area, +1, -1, True, True)):
         if not xcol or not ycol:
             continue
         fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-        rest, front = ok[~ok["pareto"]], ok[ok["pareto"]]
+        m = front_2d(ok[xcol], ok[ycol], xs, ys)
+        rest, front = ok[~m], ok[m].sort_values(xcol)
         ax.scatter(rest[xcol], rest[ycol], s=6, c="#9db4c8", label=f"design points ({len(ok)})")
-        ax.scatter(front[xcol], front[ycol], s=14, c="#c0392b", label=f"Pareto front ({len(front)})")
+        ax.plot(front[xcol], front[ycol], "-o", ms=4, lw=1, c="#c0392b", label=f"Pareto front of this pair ({len(front)})")
         if xlog:
             ax.set_xscale("log")
         if ylog:
@@ -308,8 +327,9 @@ def open_client(args):
     if args.scheduler:
         try:
             return Client(args.scheduler, timeout="20s"), None
-        except (OSError, TimeoutError) as e:
-            raise SweepError(f"cimsim sweep: cannot reach the Dask scheduler at {args.scheduler} ({e})")
+        except Exception as e:  # OSError, TimeoutError, ValueError (bad address) ...
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise SweepError(f"cimsim sweep: cannot reach the Dask scheduler at {args.scheduler} ({msg})") from None
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=40)
     return Client(cluster), cluster
@@ -318,7 +338,7 @@ def open_client(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="cimsim sweep", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="digits-template", help="digits-template | neurosim:PATH | python:FILE.py")
+    ap.add_argument("--model", default="digits-template", help="digits-template | vgg8 | neurosim:PATH | python:FILE.py")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUES", help="a swept config key")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a config key for every point")
     g = ap.add_mutually_exclusive_group()
@@ -372,7 +392,8 @@ def sweep(args):
     unique = dict(zip(order, points))
     done = read_existing(args.out)
     todo = [p for pid, p in unique.items() if pid not in done]
-    print(f"cimsim sweep: {len(unique)} points ({mode}) over {', '.join(p.key for p in params)} on {model.name}; "
+    sampled = "" if len(unique) == len(points) else f" ({len(points)} sampled, duplicates dropped)"
+    print(f"cimsim sweep: {len(unique)} points ({mode}{sampled}) over {', '.join(p.key for p in params)} on {model.name}; "
           f"{len(unique) - len(todo)} already in {args.out}, {len(todo)} to run", file=sys.stderr)
 
     t0 = time.perf_counter()
@@ -392,12 +413,14 @@ def sweep(args):
             bar.update(len(rows))
 
     client = cluster = None
+    t_start = 0.0
     interrupted = False
     try:
         if todo and args.workers == 0 and not args.scheduler:
             run_serial(args.model, fixed, todo, max(1, args.batch or 64), sink)
         elif todo:
             client, cluster = open_client(args)
+            t_start = time.perf_counter() - t0
             nw = max(1, len(client.scheduler_info().get("workers", {})) or args.workers or 1)
             batch = args.batch or max(1, min(256, len(todo) // (8 * nw) or 1))
             run_dask(client, args.model, fixed, todo, batch, sink)
@@ -418,7 +441,8 @@ def sweep(args):
         print(f"cimsim sweep: interrupted; {len(df)} points saved in {args.out} (re-run to resume)", file=sys.stderr)
         return 130
     errors = int((df["error"] != "").sum())
-    print(f"cimsim sweep: {len(todo)} points run in {wall:.1f} s wall; {len(df)} in {args.out}, "
+    started = f" (of which {t_start:.1f} s starting the cluster)" if cluster else ""
+    print(f"cimsim sweep: {len(todo)} points run in {wall:.1f} s wall{started}; {len(df)} in {args.out}, "
           f"{int(df['pareto'].sum())} on the Pareto front, {errors} with an error", file=sys.stderr)
     if args.plots:
         for p in plot(df, args.plots, f"cimsim sweep, {model.name}, {len(df)} points"):

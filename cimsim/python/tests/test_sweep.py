@@ -142,6 +142,7 @@ def test_plots_and_neurosim_model(tmp_path):
     (["--model", "vgg", "--param", "adc_bits=4"], "unknown model 'vgg'"),
     (["--model", "neurosim:/nonexistent", "--param", "adc_bits=4"], "no NetWork.csv there"),
     ([], "give at least one --param"),
+    (["--param", "adc_bits=4", "--scheduler", "nonsense://x"], "cannot reach the Dask scheduler at nonsense://x"),
 ])
 def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, msg):
     assert run(*argv, "--out", str(tmp_path / "x.csv"), "--workers", "0") == 1
