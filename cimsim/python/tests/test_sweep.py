@@ -147,8 +147,8 @@ def test_plots_and_neurosim_model(tmp_path):
 def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, msg):
     assert run(*argv, "--out", str(tmp_path / "x.csv"), "--workers", "0") == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert msg in err[-1] and err[-1].startswith("cimsim sweep: ")  # the error: the last line, one line
-    assert all(line.startswith("cimsim sweep: ") for line in err) and len(err) <= 2
+    assert msg in err[-1] and err[-1].startswith("cimsim")  # the error: the last line, one line
+    assert all(line.startswith("cimsim") for line in err) and len(err) <= 2
     assert os.listdir(tmp_path) == []
 
 
