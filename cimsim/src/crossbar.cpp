@@ -281,6 +281,16 @@ struct Scratch {
     std::vector<std::uint32_t> sums;    // per cell column partial sums of one read
     std::vector<Read> reads;            // analog cells: the reads of one (tile, vector), in draw order
     std::vector<float> z;               // their read-noise draws, ncc per read
+    // read_analog_lut: the reads of a vector chunk, their 4-row masks, subset-sum tables, per-vector totals
+    struct LutRead {
+        std::uint32_t v, mask_begin, blk0, nblk;
+        std::size_t z;
+        int k;
+    };
+    std::vector<LutRead> lreads;
+    std::vector<std::uint8_t> masks;
+    std::vector<float> lut_e, lut_q;
+    std::vector<std::uint64_t> tchunk;  // nv × ncc shift-and-add totals
 };
 
 
@@ -336,6 +346,143 @@ void read_analog(const Resolved &r, const TileState &t, std::uint32_t tid, std::
     }
 }
 
+// acc[j] = Σ over the read's 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n ≤ 64 columns; the tables
+// hold, per block and subset of its 4 rows, the sum of those rows' e (and q) for every column.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void sum_lut(
+    const float *le, const float *lq, std::size_t n, const std::uint8_t *masks, std::uint32_t blk0, std::uint32_t nblk,
+    float *out_e, float *out_q) {
+    std::size_t j0 = 0;
+    const std::size_t bstride = 16 * n;
+    if (n == 64) {
+        v16f a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+        for (std::uint32_t i = 0; i < nblk; ++i) {
+            const std::uint8_t mk = masks[i];
+            if (!mk) continue;
+            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n;
+            const float *pe = le + off;
+            a0 += *(const v16f *)(pe), a1 += *(const v16f *)(pe + 16), a2 += *(const v16f *)(pe + 32), a3 += *(const v16f *)(pe + 48);
+            if (lq) {
+                const float *pq = lq + off;
+                b0 += *(const v16f *)(pq), b1 += *(const v16f *)(pq + 16), b2 += *(const v16f *)(pq + 32), b3 += *(const v16f *)(pq + 48);
+            }
+        }
+        *(v16f *)(out_e) = a0, *(v16f *)(out_e + 16) = a1, *(v16f *)(out_e + 32) = a2, *(v16f *)(out_e + 48) = a3;
+        if (lq) *(v16f *)(out_q) = b0, *(v16f *)(out_q + 16) = b1, *(v16f *)(out_q + 32) = b2, *(v16f *)(out_q + 48) = b3;
+        return;
+    }
+    for (; j0 + 16 <= n; j0 += 16) {
+        v16f a = {}, b = {};
+        for (std::uint32_t i = 0; i < nblk; ++i) {
+            const std::uint8_t mk = masks[i];
+            if (!mk) continue;
+            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n + j0;
+            a += *(const v16f *)(le + off);
+            if (lq) b += *(const v16f *)(lq + off);
+        }
+        *(v16f *)(out_e + j0) = a;
+        if (lq) *(v16f *)(out_q + j0) = b;
+    }
+    for (std::size_t j = j0; j < n; ++j) {
+        float a = 0, b = 0;
+        for (std::uint32_t i = 0; i < nblk; ++i) {
+            const std::uint8_t mk = masks[i];
+            if (!mk) continue;
+            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n + j;
+            a += le[off];
+            if (lq) b += lq[off];
+        }
+        out_e[j] = a;
+        if (lq) out_q[j] = b;
+    }
+}
+
+// Analog cells, a chunk of vectors [v0, v1) through one tile at once ("four Russians"): per column block, a
+// table of the 16 subset sums of every 4 consecutive rows is built once and shared by every read of every
+// vector in the chunk, so a read adds one table row per 4 word lines instead of one row per active word line.
+// Needs parallel_rows % 4 == 0 (row groups are whole 4-row blocks). Noise draws as read_analog (same stream,
+// same order); the float sums group rows by 4, so results equal read_analog's up to float rounding.
+void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v0, std::uint32_t v1,
+                     const std::uint64_t *xplanes, std::size_t wpp, double step, std::int64_t max_code, Scratch &s) {
+    const Config &c = r.cfg;
+    const int ib = c.input_bits;
+    const std::uint32_t pr = std::uint32_t(r.parallel_rows);
+    const double noise = c.read_noise_sigma;
+    const std::uint32_t nb = (t.tr + 3) / 4, nv = v1 - v0;
+    const unsigned last_valid = t.tr % 4 ? (1u << (t.tr % 4)) - 1 : 15u;  // rows of the last block inside the tile
+    s.lreads.clear(), s.z.clear();
+    s.masks.resize(std::size_t(nv) * ib * nb);
+    std::uint32_t nmask = 0;
+    for (std::uint32_t v = v0; v < v1; ++v) {
+        std::optional<Rng> rng;
+        if (noise > 0) rng.emplace(c.seed, Stream::ReadNoise, tid, v);
+        for (int k = 0; k < ib; ++k) {
+            const std::uint64_t *plane = xplanes + (std::size_t(v) * ib + k) * wpp;
+            for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
+                const std::uint32_t g1 = std::min(t.tr, g0 + pr), b0 = g0 / 4, b1 = (g1 + 3) / 4;
+                const std::uint32_t mb = nmask;
+                unsigned any = 0;
+                for (std::uint32_t blk = b0; blk < b1; ++blk) {  // 4 input bits of the block's rows from the plane
+                    const std::size_t pos = std::size_t(t.r0) + 4 * std::size_t(blk), wd = pos / 64, off = pos % 64;
+                    std::uint64_t bits = plane[wd] >> off;
+                    if (off > 60) bits |= plane[wd + 1] << (64 - off);
+                    unsigned mk = unsigned(bits & 15u);
+                    if (blk == nb - 1) mk &= last_valid;
+                    s.masks[nmask++] = std::uint8_t(mk);
+                    any |= mk;
+                }
+                if (!any) {  // no word line driven: no current, code 0 (and no draw)
+                    nmask = mb;
+                    continue;
+                }
+                s.lreads.push_back({v - v0, mb, b0, b1 - b0, s.z.size(), k});
+                if (rng) {
+                    s.z.resize(s.z.size() + t.ncc);
+                    rng->fill_normal_fast(s.z.data() + s.z.size() - t.ncc, t.ncc);
+                }
+            }
+        }
+    }
+    s.tchunk.assign(std::size_t(nv) * t.ncc, 0);
+    const double scale = r.adc_lossless ? 1.0 : 1.0 / step;
+    const float fn = float(noise);
+    const bool with_q = noise > 0;
+    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 64) {
+        const std::uint32_t w = std::min(64u, t.ncc - j0);
+        const std::size_t bstride = 16 * std::size_t(w);
+        s.lut_e.resize(std::size_t(nb) * bstride);
+        if (with_q) s.lut_q.resize(s.lut_e.size());
+        for (std::uint32_t blk = 0; blk < nb; ++blk) {  // subset m = (m without its top row) + the top row
+            float *le = s.lut_e.data() + blk * bstride, *lq = with_q ? s.lut_q.data() + blk * bstride : nullptr;
+            std::fill(le, le + w, 0.0f);
+            if (lq) std::fill(lq, lq + w, 0.0f);
+            for (unsigned mk = 1; mk < 16; ++mk) {
+                const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
+                const std::uint32_t row = blk * 4 + top;
+                float *de = le + std::size_t(mk) * w, *pe = le + std::size_t(prev) * w;
+                if (row >= t.tr) {  // beyond the tile: never active
+                    std::copy(pe, pe + w, de);
+                    if (lq) std::copy(lq + std::size_t(prev) * w, lq + std::size_t(prev) * w + w, lq + std::size_t(mk) * w);
+                    continue;
+                }
+                const float *er = t.e.data() + std::size_t(row) * t.ncc + j0;
+                for (std::uint32_t j = 0; j < w; ++j) de[j] = pe[j] + er[j];
+                if (lq) {
+                    const float *qr = t.q.data() + std::size_t(row) * t.ncc + j0;
+                    float *dq = lq + std::size_t(mk) * w, *pq = lq + std::size_t(prev) * w;
+                    for (std::uint32_t j = 0; j < w; ++j) dq[j] = pq[j] + qr[j];
+                }
+            }
+        }
+        for (const auto &rd : s.lreads) {
+            const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
+            sum_lut(s.lut_e.data(), with_q ? s.lut_q.data() : nullptr, w, s.masks.data() + rd.mask_begin, rd.blk0, rd.nblk,
+                    s.accf.data(), s.accq.data());
+            noise_adc_accumulate(s.accf.data(), s.accq.data(), with_q ? s.z.data() + rd.z + j0 : nullptr, fn, w, scale,
+                                 double(max_code), weight_k, s.tchunk.data() + std::size_t(rd.v) * t.ncc + j0);
+        }
+    }
+}
+
 }  // namespace
 
 void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, std::span<std::int64_t> y) const {
@@ -353,7 +500,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
     // Input bit-planes: bit i of plane (v, k) = bit k of x[v][i] (two's complement), one spare word.
     const std::size_t wpp = (m.rows + 63) / 64 + 1;
     std::vector<std::uint64_t> xplanes;
-    if (!lut_.empty()) {
+    if (!lut_.empty() || (pr % 4 == 0 && n >= 4)) {  // popcount engine, or analog reads by 4-row tables
         xplanes.assign(std::size_t(n) * ib * wpp, 0);
         parallel_for(n, r_.threads, [&](std::size_t v) {
             const std::int32_t *xv = x.data() + v * m.rows;
@@ -378,10 +525,14 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             const std::uint32_t tid = rt * m.col_tiles + ct;
             const TileState &t = *tiles_[tid];
             s.tsum.assign(t.ncc, 0);
-            if (t.colbits.empty()) s.accf.resize(t.ncc), s.accq.resize(t.ncc);
+            if (t.colbits.empty()) s.accf.resize(std::max(t.ncc, 64u)), s.accq.resize(std::max(t.ncc, 64u));
+            // analog cells, several vectors, whole 4-row groups: shared subset-sum tables (read_analog_lut)
+            const bool chunked = t.colbits.empty() && pr % 4 == 0 && v1 - v0 >= 4;
+            if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s);
             for (std::uint32_t v = v0; v < v1; ++v) {
                 std::fill(s.tsum.begin(), s.tsum.end(), 0);
-                if (!t.colbits.empty()) {
+                if (chunked) std::copy_n(s.tchunk.data() + std::size_t(v - v0) * t.ncc, t.ncc, s.tsum.begin());
+                else if (!t.colbits.empty()) {
                     s.xw.resize(std::size_t(t.gwords) * ib);
                     for (std::uint32_t g = 0; g < t.groups; ++g) {
                         const std::uint32_t g0 = g * pr, len = std::min(pr, t.tr - g0);
@@ -397,8 +548,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
                         read_group_popcount(s.xw.data(), t.gwords, ib, cb, t.ncc, b, lut_.data(), s.tsum.data(), s.sums.data());
                     }
                 }
-                if (t.colbits.empty())
-                    read_analog(r_, t, tid, v, x.data() + std::size_t(v) * m.rows + t.r0, step_, max_code_, s);
+                else read_analog(r_, t, tid, v, x.data() + std::size_t(v) * m.rows + t.r0, step_, max_code_, s);
                 std::uint64_t *out = total.data() + std::size_t(v) * m.cols + t.c0;
                 for (std::uint32_t j = 0; j < t.tc; ++j) {
                     std::uint64_t acc = 0;
