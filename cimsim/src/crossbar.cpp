@@ -396,6 +396,33 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     }
 }
 
+// The 16 subset sums of one 4-row block for w columns: table[m] = table[m without its top row] + that row (rows
+// at or beyond `valid` are outside the tile and never active: their subsets repeat the smaller one).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void build_lut_block(
+    float *__restrict le, float *__restrict lq, const float *e, const float *q, std::size_t stride, std::uint32_t valid,
+    std::size_t w) {
+    for (std::size_t j = 0; j < w; ++j) le[j] = 0;
+    if (lq)
+        for (std::size_t j = 0; j < w; ++j) lq[j] = 0;
+    for (unsigned mk = 1; mk < 16; ++mk) {
+        const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
+        float *de = le + mk * w;
+        const float *pe = le + prev * w;
+        if (top >= valid) {
+            for (std::size_t j = 0; j < w; ++j) de[j] = pe[j];
+            if (lq)
+                for (std::size_t j = 0; j < w; ++j) lq[mk * w + j] = lq[prev * w + j];
+            continue;
+        }
+        const float *er = e + top * stride;
+        for (std::size_t j = 0; j < w; ++j) de[j] = pe[j] + er[j];
+        if (lq) {
+            const float *qr = q + top * stride;
+            for (std::size_t j = 0; j < w; ++j) lq[mk * w + j] = lq[prev * w + j] + qr[j];
+        }
+    }
+}
+
 // Analog cells, a chunk of vectors [v0, v1) through one tile at once ("four Russians"): per column block, a
 // table of the 16 subset sums of every 4 consecutive rows is built once and shared by every read of every
 // vector in the chunk, so a read adds one table row per 4 word lines instead of one row per active word line.
@@ -451,28 +478,10 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
         const std::size_t bstride = 16 * std::size_t(w);
         s.lut_e.resize(std::size_t(nb) * bstride);
         if (with_q) s.lut_q.resize(s.lut_e.size());
-        for (std::uint32_t blk = 0; blk < nb; ++blk) {  // subset m = (m without its top row) + the top row
-            float *le = s.lut_e.data() + blk * bstride, *lq = with_q ? s.lut_q.data() + blk * bstride : nullptr;
-            std::fill(le, le + w, 0.0f);
-            if (lq) std::fill(lq, lq + w, 0.0f);
-            for (unsigned mk = 1; mk < 16; ++mk) {
-                const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
-                const std::uint32_t row = blk * 4 + top;
-                float *de = le + std::size_t(mk) * w, *pe = le + std::size_t(prev) * w;
-                if (row >= t.tr) {  // beyond the tile: never active
-                    std::copy(pe, pe + w, de);
-                    if (lq) std::copy(lq + std::size_t(prev) * w, lq + std::size_t(prev) * w + w, lq + std::size_t(mk) * w);
-                    continue;
-                }
-                const float *er = t.e.data() + std::size_t(row) * t.ncc + j0;
-                for (std::uint32_t j = 0; j < w; ++j) de[j] = pe[j] + er[j];
-                if (lq) {
-                    const float *qr = t.q.data() + std::size_t(row) * t.ncc + j0;
-                    float *dq = lq + std::size_t(mk) * w, *pq = lq + std::size_t(prev) * w;
-                    for (std::uint32_t j = 0; j < w; ++j) dq[j] = pq[j] + qr[j];
-                }
-            }
-        }
+        for (std::uint32_t blk = 0; blk < nb; ++blk)
+            build_lut_block(s.lut_e.data() + blk * bstride, with_q ? s.lut_q.data() + blk * bstride : nullptr,
+                            t.e.data() + std::size_t(blk) * 4 * t.ncc + j0, with_q ? t.q.data() + std::size_t(blk) * 4 * t.ncc + j0 : nullptr,
+                            t.ncc, std::min(4u, t.tr - blk * 4), w);
         for (const auto &rd : s.lreads) {
             const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
             sum_lut(s.lut_e.data(), with_q ? s.lut_q.data() : nullptr, w, s.masks.data() + rd.mask_begin, rd.blk0, rd.nblk,
@@ -530,9 +539,12 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             const bool chunked = t.colbits.empty() && pr % 4 == 0 && v1 - v0 >= 4;
             if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s);
             for (std::uint32_t v = v0; v < v1; ++v) {
-                std::fill(s.tsum.begin(), s.tsum.end(), 0);
-                if (chunked) std::copy_n(s.tchunk.data() + std::size_t(v - v0) * t.ncc, t.ncc, s.tsum.begin());
-                else if (!t.colbits.empty()) {
+                // shift-and-add totals of this vector's cell columns: from the chunk's tables, or computed here
+                const std::uint64_t *ts = chunked ? s.tchunk.data() + std::size_t(v - v0) * t.ncc : s.tsum.data();
+                if (!chunked) std::fill(s.tsum.begin(), s.tsum.end(), 0);
+                if (chunked) {
+                    // done by read_analog_lut above
+                } else if (!t.colbits.empty()) {
                     s.xw.resize(std::size_t(t.gwords) * ib);
                     for (std::uint32_t g = 0; g < t.groups; ++g) {
                         const std::uint32_t g0 = g * pr, len = std::min(pr, t.tr - g0);
@@ -553,7 +565,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
                 for (std::uint32_t j = 0; j < t.tc; ++j) {
                     std::uint64_t acc = 0;
                     for (int sl = 0; sl < m.slices; ++sl)
-                        acc += (b * sl < 64 ? s.tsum[std::size_t(j) * m.slices + sl] << (b * sl) : 0);
+                        acc += (b * sl < 64 ? ts[std::size_t(j) * m.slices + sl] << (b * sl) : 0);
                     out[j] += acc;
                 }
             }
