@@ -70,7 +70,7 @@ void BM_PpaLayers(benchmark::State &st) {
     for (auto _ : st) {
         c.subarray_rows = c.subarray_cols = 64 << (k % 3), c.tech_node_nm = (k & 1) ? 22 : 7, ++k;  // vary the point
         const NetworkResult n = run_network(resolve(c), layers, {});
-        benchmark::DoNotOptimize(n.total.energy_pj.array);
+        benchmark::DoNotOptimize(n.chip);
     }
     st.SetItemsProcessed(std::int64_t(st.iterations()) * std::int64_t(layers.size()));
     st.SetLabel("vgg8 ppa-only");

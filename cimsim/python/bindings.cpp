@@ -99,7 +99,7 @@ py::tuple mvm(const py::array &w_in, const py::object &x_in, const std::string &
         } else {
             out = run_functional_ints(r, p.dtype, p.rows, p.cols, p.n_vectors, w.i, x.i);
         }
-        ppa = estimate_layer(r, map_matrix(r, p.rows, p.cols), p.n_vectors);
+        ppa = estimate_mvm(r, p.rows, p.cols, p.n_vectors);
     }
     py::array result;
     std::vector<py::ssize_t> shape = {py::ssize_t(p.n_vectors), py::ssize_t(p.cols)};
