@@ -526,10 +526,13 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
         });
     }
 
-    parallel_for(std::size_t(nchunks) * m.col_tiles, r_.threads, [&](std::size_t item) {
+    // scratch per thread slot, reused by every item that thread runs (the tables are ~100 KiB: allocating them
+    // per item made the kernel's page faults a large part of the run time)
+    std::vector<Scratch> scratch(std::size_t(std::max(1, r_.threads)));
+    parallel_for(std::size_t(nchunks) * m.col_tiles, r_.threads, [&](std::size_t item, std::size_t slot) {
         const std::uint32_t ct = std::uint32_t(item % m.col_tiles), vc = std::uint32_t(item / m.col_tiles);
         const std::uint32_t v0 = vc * chunk, v1 = std::min(n, v0 + chunk);
-        Scratch s;
+        Scratch &s = scratch[std::min(slot, scratch.size() - 1)];
         for (std::uint32_t rt = 0; rt < m.row_tiles; ++rt) {
             const std::uint32_t tid = rt * m.col_tiles + ct;
             const TileState &t = *tiles_[tid];

@@ -49,7 +49,12 @@ void parallel_ranges(std::size_t n, int threads, RangeFn fn, void *ctx) {
     arena_for(threads).execute([&] {
         tbb::parallel_for(
             tbb::blocked_range<std::size_t>(0, n, 1),
-            [&](const tbb::blocked_range<std::size_t> &r) { fn(ctx, r.begin(), r.end()); }, tbb::simple_partitioner());
+            [&](const tbb::blocked_range<std::size_t> &r) {
+                // the arena's slot of this thread: [0, threads), one thread per slot at a time
+                const int slot = tbb::this_task_arena::current_thread_index();
+                fn(ctx, r.begin(), r.end(), std::size_t(slot < 0 ? 0 : slot));
+            },
+            tbb::simple_partitioner());
     });
 }
 

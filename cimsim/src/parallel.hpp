@@ -6,6 +6,8 @@
 // works too and takes back items no worker has picked up yet, so a small call never waits for a thread
 // to wake. Items must own disjoint outputs (results never depend on the thread count). The first
 // exception thrown by fn is rethrown in the caller after the remaining items are cancelled.
+// fn may take (i, slot) instead: slot in [0, threads) names the thread running it (no two items run at the
+// same time in one slot), for per-thread scratch that lives as long as the call.
 #pragma once
 
 #include <cstddef>
@@ -13,21 +15,28 @@
 
 namespace cimsim {
 
-// fn(ctx, begin, end) runs items [begin, end). Implemented in parallel.cpp (the only file that sees TBB).
-using RangeFn = void (*)(void *ctx, std::size_t begin, std::size_t end);
+// fn(ctx, begin, end, slot) runs items [begin, end). Implemented in parallel.cpp (the only file that sees TBB).
+using RangeFn = void (*)(void *ctx, std::size_t begin, std::size_t end, std::size_t slot);
 void parallel_ranges(std::size_t n, int threads, RangeFn fn, void *ctx);
 
 template <typename Fn> void parallel_for(std::size_t n, int threads, Fn &&fn) {
+    using F = std::remove_reference_t<Fn>;
+    auto call = [](F &f, std::size_t i, std::size_t slot) {
+        if constexpr (std::is_invocable_v<F &, std::size_t, std::size_t>) f(i, slot);
+        else f(i);
+    };
     if (threads <= 1 || n <= 1) {
-        for (std::size_t i = 0; i < n; ++i) fn(i);
+        for (std::size_t i = 0; i < n; ++i) call(fn, i, 0);
         return;
     }
-    using F = std::remove_reference_t<Fn>;
     parallel_ranges(
         n, threads,
-        [](void *ctx, std::size_t b, std::size_t e) {
+        [](void *ctx, std::size_t b, std::size_t e, std::size_t slot) {
             F &f = *static_cast<F *>(ctx);
-            for (std::size_t i = b; i < e; ++i) f(i);
+            for (std::size_t i = b; i < e; ++i) {
+                if constexpr (std::is_invocable_v<F &, std::size_t, std::size_t>) f(i, slot);
+                else f(i);
+            }
         },
         const_cast<void *>(static_cast<const void *>(&fn)));
 }

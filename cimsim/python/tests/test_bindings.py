@@ -158,7 +158,7 @@ def test_network_functional_run_on_neurosim_files(cli, tmp_path):
 def test_gil_is_released_during_simulation():
     g = np.random.default_rng(1)
     w = g.integers(-128, 128, (1024, 256)).astype(np.int8)
-    x = g.integers(-128, 128, (64, 1024)).astype(np.int8)
+    x = g.integers(-128, 128, (256, 1024)).astype(np.int8)
     cfg = dict(NOISY, subarray_rows=128, subarray_cols=128, parallel_rows=128, threads=1)
     t0 = time.perf_counter()
     cimsim.mvm(w, x, cfg)
