@@ -502,14 +502,15 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
     const double step = step_;
 
     // Work items: (vector chunk, column tile) pairs own disjoint outputs; each walks all row tiles.
-    const std::uint32_t chunk = std::max<std::uint32_t>(1, std::min<std::uint32_t>(16, n / std::max(1, r_.threads * 2) + 1));
+    // Chunks of up to 64 vectors share the analog tiles' subset-sum tables; at least ~4 items per thread.
+    const std::uint32_t chunk = std::clamp<std::uint32_t>(n / std::uint32_t(std::max(1, r_.threads * 4)), 1, 64);
     const std::uint32_t nchunks = (n + chunk - 1) / chunk;
     std::vector<std::uint64_t> total(std::size_t(n) * m.cols, 0);  // Σ ±2^k·2^(b·s)·code, wrapping
 
     // Input bit-planes: bit i of plane (v, k) = bit k of x[v][i] (two's complement), one spare word.
     const std::size_t wpp = (m.rows + 63) / 64 + 1;
     std::vector<std::uint64_t> xplanes;
-    if (!lut_.empty() || (pr % 4 == 0 && n >= 4)) {  // popcount engine, or analog reads by 4-row tables
+    if (!lut_.empty() || pr % 4 == 0) {  // popcount engine, or analog reads by 4-row tables
         xplanes.assign(std::size_t(n) * ib * wpp, 0);
         parallel_for(n, r_.threads, [&](std::size_t v) {
             const std::int32_t *xv = x.data() + v * m.rows;
@@ -538,8 +539,9 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             const TileState &t = *tiles_[tid];
             s.tsum.assign(t.ncc, 0);
             if (t.colbits.empty()) s.accf.resize(std::max(t.ncc, 64u)), s.accq.resize(std::max(t.ncc, 64u));
-            // analog cells, several vectors, whole 4-row groups: shared subset-sum tables (read_analog_lut)
-            const bool chunked = t.colbits.empty() && pr % 4 == 0 && v1 - v0 >= 4;
+            // analog cells, whole 4-row groups: subset-sum tables shared by the chunk (read_analog_lut). The choice
+            // depends on the config only, never on the chunking, so outputs never depend on the thread count.
+            const bool chunked = t.colbits.empty() && pr % 4 == 0;
             if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s);
             for (std::uint32_t v = v0; v < v1; ++v) {
                 // shift-and-add totals of this vector's cell columns: from the chunk's tables, or computed here

@@ -102,6 +102,13 @@ def test_noise_is_seeded_and_real():
     assert (a != c).any() and (a != exact).any()
     t1 = cimsim.mvm(w, x, dict(NOISY, threads=1))["outputs"]
     np.testing.assert_array_equal(a, t1)  # results never depend on the thread count
+    x21 = x[:7].repeat(3, axis=0)  # 21 vectors: different chunkings for 1, 2 and 3 threads
+    outs = [cimsim.mvm(w, x21, dict(NOISY, threads=t, parallel_rows=p))["outputs"] for p in (32, 30)
+            for t in (1, 2, 3)]
+    for o in outs[1:3]:
+        np.testing.assert_array_equal(outs[0], o)
+    for o in outs[4:]:
+        np.testing.assert_array_equal(outs[3], o)
 
 
 @pytest.mark.parametrize("w,x,msg", [
