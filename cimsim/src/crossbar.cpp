@@ -436,8 +436,11 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
     const double noise = c.read_noise_sigma;
     const std::uint32_t nb = (t.tr + 3) / 4, nv = v1 - v0;
     const unsigned last_valid = t.tr % 4 ? (1u << (t.tr % 4)) - 1 : 15u;  // rows of the last block inside the tile
-    s.lreads.clear(), s.z.clear();
+    s.lreads.clear();
     s.masks.resize(std::size_t(nv) * ib * nb);
+    const std::size_t max_z = noise > 0 ? std::size_t(nv) * ib * ((t.tr + pr - 1) / pr) * t.ncc : 0;
+    if (s.z.size() < max_z) s.z.resize(max_z);  // grown once, never cleared (every used value is written)
+    std::size_t nz = 0;
     std::uint32_t nmask = 0;
     for (std::uint32_t v = v0; v < v1; ++v) {
         std::optional<Rng> rng;
@@ -461,10 +464,10 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
                     nmask = mb;
                     continue;
                 }
-                s.lreads.push_back({v - v0, mb, b0, b1 - b0, s.z.size(), k});
+                s.lreads.push_back({v - v0, mb, b0, b1 - b0, nz, k});
                 if (rng) {
-                    s.z.resize(s.z.size() + t.ncc);
-                    rng->fill_normal_fast(s.z.data() + s.z.size() - t.ncc, t.ncc);
+                    rng->fill_normal_fast(s.z.data() + nz, t.ncc);
+                    nz += t.ncc;
                 }
             }
         }
@@ -503,7 +506,8 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
 
     // Work items: (vector chunk, column tile) pairs own disjoint outputs; each walks all row tiles.
     // Chunks of up to 64 vectors share the analog tiles' subset-sum tables; at least ~4 items per thread.
-    const std::uint32_t chunk = std::clamp<std::uint32_t>(n / std::uint32_t(std::max(1, r_.threads * 4)), 1, 64);
+    const std::uint32_t want_chunks = (4 * std::uint32_t(std::max(1, r_.threads)) + m.col_tiles - 1) / m.col_tiles;
+    const std::uint32_t chunk = std::clamp<std::uint32_t>(n / want_chunks, 1, 64);
     const std::uint32_t nchunks = (n + chunk - 1) / chunk;
     std::vector<std::uint64_t> total(std::size_t(n) * m.cols, 0);  // Σ ±2^k·2^(b·s)·code, wrapping
 
