@@ -4,10 +4,12 @@
 // the directory (the published way: CSV file + one simulator process per operation).
 //
 //   backend_bench --a PATH --a-params JSON --b PATH --b-params JSON [--rows 64 --cols 64 --vectors 1]
-//                 [--iters 200] [--min-seconds 2] [--rounds 1] [--json FILE]
+//                 [--rounds 20] [--iters 60] [--seconds 4] [--json FILE]
 //
-// Prints both per-operation times (mean, median with its 95 % interval) and the ratio b/a of the means and of
-// the medians; --rounds N interleaves a and b in N rounds; checks that both give the same outputs.
+// The two backends run interleaved (rounds of a then b). Prints both per-operation times and the ratio
+// b/a as a ratio of means and as a ratio of medians (they differ when one backend has a long tail, e.g. a
+// thread pool's wake-ups on a loaded machine); checks that both give the same outputs. --json writes
+// every sample (µs, per round) for bench/overhead/run's statistics.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <dlfcn.h>
 #include <unistd.h>
@@ -126,44 +128,76 @@ Run run_once(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t>
     return r;
 }
 
-struct Stats {
-    double mean = 0, median = 0, min = 0, lo95 = 0, hi95 = 0;  // lo95/hi95: 95 % interval of the median
-    size_t n = 0;
+// Per-operation times of both backends, interleaved: `rounds` rounds, each running a for about
+// `seconds / rounds / 2` and then b for as long (at least one operation each), so a change of machine
+// load hits both alike. samples[r] holds round r's times in seconds.
+struct Samples {
+    std::vector<std::vector<double>> a, b;
 };
 
-// Times operations until both `iters` and `min_seconds` are reached; appends the per-operation seconds.
-void measure(Backend &b, const std::vector<int8_t> &w, const std::vector<int8_t> &x, uint32_t rows, uint32_t cols,
-             uint32_t nvec, size_t iters, double min_seconds, std::vector<double> &t) {
+void run_for(Backend &be, const std::vector<int8_t> &w, const std::vector<int8_t> &x, uint32_t rows, uint32_t cols,
+             uint32_t nvec, double budget, size_t min_ops, std::vector<double> &out) {
     double total = 0;
-    for (size_t k = 0; k < iters || total < min_seconds; ++k) {
-        double s = run_once(b, w, x, rows, cols, nvec).seconds;
-        t.push_back(s);
+    while (out.size() < min_ops || total < budget) {
+        double s = run_once(be, w, x, rows, cols, nvec).seconds;
+        out.push_back(s);
         total += s;
-        if (k >= 100000)
+        if (out.size() >= 50000)
             break;
     }
 }
 
-Stats stats(std::vector<double> t) {
-    std::sort(t.begin(), t.end());
-    Stats st;
-    st.n = t.size();
-    for (double v : t)
-        st.mean += v;
-    st.mean /= double(t.size());
-    st.median = t[t.size() / 2];
-    st.min = t.front();
-    // distribution-free interval of the median from order statistics: ranks n/2 -+ 1.96 sqrt(n)/2
-    const double h = 1.96 * std::sqrt(double(t.size())) / 2;
-    const double mid = double(t.size()) / 2;
-    st.lo95 = t[size_t(std::max(0.0, std::floor(mid - h)))];
-    st.hi95 = t[size_t(std::min(double(t.size() - 1), std::ceil(mid + h)))];
-    return st;
+Samples measure(Backend &ba, Backend &bb, const std::vector<int8_t> &w, const std::vector<int8_t> &x, uint32_t rows,
+                uint32_t cols, uint32_t nvec, size_t rounds, size_t min_ops, double seconds, std::vector<uint32_t> &oa,
+                std::vector<uint32_t> &ob) {
+    oa = run_once(ba, w, x, rows, cols, nvec).outputs; // warm-up (page cache, lazy binding)
+    ob = run_once(bb, w, x, rows, cols, nvec).outputs;
+    Samples s;
+    s.a.resize(rounds);
+    s.b.resize(rounds);
+    const double budget = seconds / double(rounds) / 2;
+    const size_t per_round = (min_ops + rounds - 1) / rounds;
+    for (size_t r = 0; r < rounds; ++r) {
+        run_for(ba, w, x, rows, cols, nvec, budget, per_round, s.a[r]);
+        run_for(bb, w, x, rows, cols, nvec, budget, per_round, s.b[r]);
+    }
+    return s;
+}
+
+double median_of(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::vector<double> flat(const std::vector<std::vector<double>> &v) {
+    std::vector<double> out;
+    for (const auto &r : v)
+        out.insert(out.end(), r.begin(), r.end());
+    return out;
+}
+
+double mean_of(const std::vector<double> &v) {
+    double t = 0;
+    for (double x : v)
+        t += x;
+    return t / double(v.size());
+}
+
+void write_rounds(std::ofstream &f, const std::vector<std::vector<double>> &v) {
+    f << "[";
+    for (size_t r = 0; r < v.size(); ++r) {
+        f << (r ? ",[" : "[");
+        for (size_t i = 0; i < v[r].size(); ++i)
+            f << (i ? "," : "") << v[r][i] * 1e6;
+        f << "]";
+    }
+    f << "]";
 }
 
 [[noreturn]] void usage(const char *msg) {
     std::fprintf(stderr, "backend_bench: %s\nusage: backend_bench --a SO --a-params JSON --b SO --b-params JSON "
-                         "[--rows N] [--cols N] [--vectors N] [--iters N] [--min-seconds S] [--rounds N] [--json FILE]\n",
+                         "[--rows N] [--cols N] [--vectors N] [--rounds N] [--iters N] [--seconds S] [--json FILE]\n",
                  msg);
     std::exit(2);
 }
@@ -173,8 +207,8 @@ Stats stats(std::vector<double> t) {
 int main(int argc, char **argv) {
     std::string a, ap = "{}", b, bp = "{}", json;
     uint32_t rows = 64, cols = 64, nvec = 1;
-    size_t iters = 50, rounds = 1;
-    double min_s = 1.0;
+    size_t iters = 60, rounds = 20;
+    double seconds = 4.0;
     for (int i = 1; i < argc; ++i) {
         std::string k = argv[i];
         if (i + 1 >= argc)
@@ -189,8 +223,8 @@ int main(int argc, char **argv) {
             else if (k == "--cols") cols = uint32_t(std::stoul(v));
             else if (k == "--vectors") nvec = uint32_t(std::stoul(v));
             else if (k == "--iters") iters = std::stoul(v);
-            else if (k == "--min-seconds") min_s = std::stod(v);
             else if (k == "--rounds") rounds = std::stoul(v);
+            else if (k == "--seconds") seconds = std::stod(v);
             else if (k == "--json") json = v;
             else usage(("unknown option " + k).c_str());
         } catch (const std::logic_error &) {
@@ -199,10 +233,10 @@ int main(int argc, char **argv) {
     }
     if (a.empty() || b.empty())
         usage("--a and --b are required");
-    if (!rounds || rounds > 1000)
-        usage("rounds must be 1..1000");
     if (!rows || !cols || !nvec || rows > 4096 || cols > 4096 || nvec > 1024)
         usage("rows/cols must be 1..4096, vectors 1..1024");
+    if (!rounds || rounds > 1000 || !iters || !(seconds >= 0 && seconds <= 3600))
+        usage("--rounds must be 1..1000, --iters >= 1, --seconds 0..3600");
     try {
         std::mt19937 rng(42);
         std::uniform_int_distribution<int> d(-128, 127);
@@ -210,41 +244,28 @@ int main(int argc, char **argv) {
         for (auto &v : w) v = int8_t(d(rng));
         for (auto &v : x) v = int8_t(d(rng));
         Backend ba(a, ap), bb(b, bp);
-        // warm-up (page cache, lazy binding), then `rounds` interleaved rounds: a, b, a, b, ... so that a change in
-        // machine load hits both alike
-        const std::vector<uint32_t> oa = run_once(ba, w, x, rows, cols, nvec).outputs;
-        const std::vector<uint32_t> ob = run_once(bb, w, x, rows, cols, nvec).outputs;
-        std::vector<double> ta, tb;
-        for (size_t r = 0; r < rounds; ++r) {
-            measure(ba, w, x, rows, cols, nvec, (iters + rounds - 1) / rounds, min_s / double(rounds), ta);
-            measure(bb, w, x, rows, cols, nvec, (iters + rounds - 1) / rounds, min_s / double(rounds), tb);
-        }
-        const Stats sa = stats(ta), sb = stats(tb);
+        std::vector<uint32_t> oa, ob;
+        Samples smp = measure(ba, bb, w, x, rows, cols, nvec, rounds, iters, seconds, oa, ob);
         const bool same = oa == ob;
-        const double ratio = sb.mean / sa.mean, ratio_median = sb.median / sa.median;
-        std::printf("P3: %ux%u int8 MVM, %u vector(s)\n", rows, cols, nvec);
-        std::printf("  %-10s %-28s mean %9.1f us/op, median %.1f [95%% %.1f..%.1f], min %.1f, n=%zu\n", ba.desc->name,
-                    fs::path(a).filename().c_str(), sa.mean * 1e6, sa.median * 1e6, sa.lo95 * 1e6, sa.hi95 * 1e6,
-                    sa.min * 1e6, sa.n);
-        std::printf("  %-10s %-28s mean %9.1f us/op, median %.1f [95%% %.1f..%.1f], min %.1f, n=%zu\n", bb.desc->name,
-                    fs::path(b).filename().c_str(), sb.mean * 1e6, sb.median * 1e6, sb.lo95 * 1e6, sb.hi95 * 1e6,
-                    sb.min * 1e6, sb.n);
-        std::printf("  ratio b/a = %.1fx (medians), %.1fx (means)   outputs %s\n", ratio_median, ratio,
-                    same ? "identical" : "DIFFER");
+        const std::vector<double> fa = flat(smp.a), fb = flat(smp.b);
+        const double ma = mean_of(fa), mb = mean_of(fb), meda = median_of(fa), medb = median_of(fb);
+        std::printf("P3: %ux%u int8 MVM, %u vector(s), %zu interleaved rounds\n", rows, cols, nvec, rounds);
+        std::printf("  %-10s %-20s mean %10.1f us/op, median %10.1f (n=%zu)\n", ba.desc->name,
+                    fs::path(a).filename().c_str(), ma * 1e6, meda * 1e6, fa.size());
+        std::printf("  %-10s %-20s mean %10.1f us/op, median %10.1f (n=%zu)\n", bb.desc->name,
+                    fs::path(b).filename().c_str(), mb * 1e6, medb * 1e6, fb.size());
+        std::printf("  ratio b/a = %.1fx (ratio of means), %.1fx (ratio of medians)   outputs %s\n", mb / ma,
+                    medb / meda, same ? "identical" : "DIFFER");
         if (!json.empty()) {
             std::ofstream f(json);
-            auto side = [&](const char *name, const Stats &st) {
-                f << "{\"name\":\"" << name << "\",\"mean_us\":" << st.mean * 1e6 << ",\"median_us\":" << st.median * 1e6
-                  << ",\"median_lo95_us\":" << st.lo95 * 1e6 << ",\"median_hi95_us\":" << st.hi95 * 1e6
-                  << ",\"min_us\":" << st.min * 1e6 << ",\"n\":" << st.n << "}";
-            };
             f << "{\"rows\":" << rows << ",\"cols\":" << cols << ",\"vectors\":" << nvec << ",\"rounds\":" << rounds
-              << ",\"a\":";
-            side(ba.desc->name, sa);
-            f << ",\"b\":";
-            side(bb.desc->name, sb);
-            f << ",\"ratio\":" << ratio << ",\"ratio_median\":" << ratio_median
-              << ",\"outputs_identical\":" << (same ? "true" : "false") << "}\n";
+              << ",\"a\":{\"name\":\"" << ba.desc->name << "\",\"samples_us\":";
+            write_rounds(f, smp.a);
+            f << "},\"b\":{\"name\":\"" << bb.desc->name << "\",\"samples_us\":";
+            write_rounds(f, smp.b);
+            f << "},\"outputs_identical\":" << (same ? "true" : "false") << "}\n";
+            if (!f)
+                throw std::runtime_error("cannot write " + json);
         }
         return same ? 0 : 1;
     } catch (const std::exception &e) {

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * P2 firmware: N 32-bit reads of the CIM peripheral's ID register (0x40100000) in a tight loop, the
- * same binary against the cim plugin (dynperiph,plugin=cim.so) and against cim-builtin. N comes from
- * the command line (-append N, default 1000000); bench/overhead/run times QEMU from the host.
- * Exit status 0 iff every read returned "CIM\0".
+ * P2 firmware: N 32-bit reads of one MMIO register in a tight loop, the same binary against a plugin
+ * (dynperiph,plugin=...) and against cim-builtin; bench/overhead/run times QEMU from the host.
+ *
+ *   -append "N [ADDR [KIND EXPECT]]"     (defaults: 1000000 reads of the CIM ID register 0x40100000)
+ *
+ * Every value read is checked, with one loop body for all kinds (same guest instructions per read):
+ *   KIND 0  constant:   every read returns EXPECT
+ *   KIND 1  counter:    read i (from 0) returns EXPECT + i  (a register with a read hook)
+ *   KIND 2  read-clear: the first read returns EXPECT, every later read 0
+ * Exit status 0 iff every read matched ("reads ok").
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,30 +17,44 @@
 
 #include "dp/semihost.h"
 
-#define CIM_ID (*(volatile uint32_t *)0x40100000u)
-
 int main(void)
 {
-    char line[128];
+    char line[160];
     unsigned long n = 1000000;
-    const char *arg = NULL;
-    uint32_t bad = 0;
+    uintptr_t addr = 0x40100000u;
+    unsigned long kind = 0;
+    uint32_t expect = 0x43494D00u; /* "CIM\0" */
+    uint32_t bad = 0, mul, add;
+    const char *p = NULL;
+    char *end;
 
     if (dp_semihost_get_cmdline(line, sizeof line) > 0) {
-        char *sp = line;
-        while (*sp && *sp != ' ') {
-            sp++;
-        }
-        if (*sp == ' ') {
-            arg = sp + 1;
+        p = line;
+        while (*p && *p != ' ') { /* skip the program name */
+            p++;
         }
     }
-    if (arg && *arg) {
-        n = strtoul(arg, NULL, 0);
+    if (p && *p) {
+        n = strtoul(p, &end, 0);
+        if (*end) {
+            addr = strtoul(end, &end, 0);
+        }
+        if (*end) {
+            kind = strtoul(end, &end, 0);
+            expect = strtoul(end, &end, 0);
+        }
     }
+    if (kind > 2) {
+        printf("mmio_loop: KIND must be 0, 1 or 2\n");
+        return 2;
+    }
+    mul = kind == 2 ? 0 : 1;
+    add = kind == 1 ? 1 : 0;
+    volatile const uint32_t *reg = (volatile const uint32_t *)addr;
     for (unsigned long i = 0; i < n; i++) {
-        bad |= CIM_ID ^ 0x43494D00u;
+        bad |= *reg ^ expect;
+        expect = expect * mul + add;
     }
-    printf("mmio_loop: %lu reads %s\n", n, bad ? "FAILED" : "ok");
+    printf("mmio_loop: %lu reads of 0x%08lx %s\n", n, (unsigned long)addr, bad ? "FAILED" : "ok");
     return bad ? 1 : 0;
 }
