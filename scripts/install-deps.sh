@@ -16,6 +16,8 @@ PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   # data and charts
   python3-sklearn python3-matplotlib
+  # benchmarks: P2 instruction counts (bench/overhead/callgrind)
+  valgrind
 )
 
 missing=()

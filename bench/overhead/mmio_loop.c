@@ -9,7 +9,7 @@
  *   KIND 0  constant:   every read returns EXPECT
  *   KIND 1  counter:    read i (from 0) returns EXPECT + i  (a register with a read hook)
  *   KIND 2  read-clear: the first read returns EXPECT, every later read 0
- * Exit status 0 iff every read matched ("reads ok").
+ * Exit status 0 iff every read matched ("mmio_loop: N reads of ADDR ok").
  */
 #include <stdint.h>
 #include <stdio.h>
