@@ -231,6 +231,7 @@ class _Importer:
 
     # ---- pass-through -------------------------------------------------------------------------------
     def op_Identity(self, n):
+        _attrs(n, set())
         self.data_input(n)
         self.cur = n.output[0]
 
@@ -283,6 +284,7 @@ class _Importer:
         return self.net.layers[-1]
 
     def op_Relu(self, n):
+        _attrs(n, set())
         self.data_input(n)
         layer = self.last_mvm(n, "Relu")
         if layer.out_qp is not None and self.pending is None and not self.quantized and self.qp != layer.out_qp:
@@ -691,7 +693,8 @@ def finish(net, calib=None):
         if np.any(np.abs(bias) > 2 ** 31 - 1):
             raise ImportFailure(f"layer '{layer.name}': bias with the zero point folded in does not fit int32")
         layer.bias = bias.astype(np.int32)
-        if layer is mvms[-1]:
+        if layer is mvms[-1]:             # its int32 accumulators are the logits: no output scale
+            layer.out_qp = None
             layer.mult = np.zeros(layer.out_c, np.int64)
             layer.shift = np.ones(layer.out_c, np.int64)
         else:
@@ -707,7 +710,10 @@ def import_model(path_or_model, name, calib=None):
     import onnx
     if isinstance(path_or_model, str):
         try:
-            model = onnx.load(path_or_model)
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = onnx.load(path_or_model)
         except Exception as e:  # noqa: BLE001 - protobuf raises several types
             raise ImportFailure(f"cannot read the model: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     else:
