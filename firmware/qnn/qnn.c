@@ -79,8 +79,8 @@ static int run_explained(const cim_job_t *job, const char *layer, cim_result_t *
     printf("    WER     <- 0x%08lx (weight array end, %u bytes)\n", (unsigned long)(wsr + job->weights_bytes),
            (unsigned)job->weights_bytes);
     uint32_t ctrl = CIM_CTRL_START_Msk | ((uint32_t)job->op << CIM_CTRL_OP_Pos);
+    printf("    CTRL    <- 0x%08lx (START, OP %u), then poll STATUS\n", (unsigned long)ctrl, job->op);
     CIM->CTRL = ctrl;
-    printf("    CTRL    <- 0x%08lx (START, OP %u)\n", (unsigned long)ctrl, job->op);
     uint32_t polls = 0, status;
     while ((status = CIM->STATUS) & CIM_STATUS_BUSY_Msk)
         polls++;
