@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <sstream>
 
 #include <toml++/toml.h>
+
+#include "recorder.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,8 +35,9 @@ private:
     const cim_backend_desc *desc_;
 };
 
-Operation::Operation(unsigned index, std::string name, std::shared_ptr<BackendLib> lib, cim_op *handle)
-    : index_(index), name_(std::move(name)), lib_(std::move(lib)), handle_(handle) {}
+Operation::Operation(unsigned index, std::string name, std::shared_ptr<BackendLib> lib, cim_op *handle,
+                     std::unique_ptr<Recorder> recorder)
+    : index_(index), name_(std::move(name)), lib_(std::move(lib)), handle_(handle), recorder_(std::move(recorder)) {}
 
 Operation::~Operation() {
     if (handle_ && lib_->desc().close)
@@ -44,7 +48,16 @@ const std::string &Operation::backend_path() const { return lib_->path(); }
 const cim_backend_desc &Operation::desc() const { return lib_->desc(); }
 
 dp_status Operation::run(const cim_request &req, cim_result &res) const {
-    return lib_->desc().run(handle_, &req, &res);
+    const dp_status st = lib_->desc().run(handle_, &req, &res);
+    if (recorder_) {
+        std::string err;
+        if (!recorder_->append(req, res, st, err)) {
+            std::snprintf(res.error, sizeof res.error, "%s", err.c_str());
+            res.out_count = 0;
+            return DP_ERR_INTERNAL;
+        }
+    }
+    return st;
 }
 
 uint32_t OpTable::opmap() const {
@@ -184,9 +197,9 @@ std::unique_ptr<OpTable> OpTable::load(const std::string &config_path, const std
         const toml::table &op = *n.as_table();
         const std::string at = where(config_path, op.source());
         for (auto &&[key, v] : op) {
-            if (key != "index" && key != "backend" && key != "params" && key != "name")
-                fail(where(config_path, v.source()),
-                     "unknown key '" + std::string(key.str()) + "' in [[op]] (expected index, name, backend, params)");
+            if (key != "index" && key != "backend" && key != "params" && key != "name" && key != "record")
+                fail(where(config_path, v.source()), "unknown key '" + std::string(key.str()) +
+                                                         "' in [[op]] (expected index, name, backend, params, record)");
         }
         const toml::node *idx_node = op.get("index");
         if (!idx_node)
@@ -227,7 +240,23 @@ std::unique_ptr<OpTable> OpTable::load(const std::string &config_path, const std
                          (err[0] ? err : "the backend rejected its params"));
         }
         std::string name = name_node ? name_node->as_string()->get() : fs::path(path).stem().string();
-        table->ops_[index] = std::make_unique<Operation>(index, std::move(name), lib, handle);
+        std::unique_ptr<Recorder> recorder;
+        if (const toml::node *rec = op.get("record")) {
+            if (!rec->is_string() || rec->as_string()->get().empty()) {
+                lib->desc().close(handle);
+                fail(where(config_path, rec->source()), "op " + std::to_string(index) + ": 'record' must be a file name");
+            }
+            fs::path rp(rec->as_string()->get());
+            if (rp.is_relative())
+                rp = config_dir / rp;
+            try {
+                recorder = std::make_unique<Recorder>(rp.string(), index, name, path);
+            } catch (const std::exception &e) {
+                lib->desc().close(handle);
+                fail(where(config_path, rec->source()), "op " + std::to_string(index) + ": " + e.what());
+            }
+        }
+        table->ops_[index] = std::make_unique<Operation>(index, std::move(name), lib, handle, std::move(recorder));
         op_line[index] = op.source().begin.line;
     }
     table->backend_count_ = libs.size();

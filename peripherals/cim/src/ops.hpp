@@ -19,11 +19,13 @@ struct ConfigError : std::runtime_error {
 };
 
 class BackendLib; // one dlopen'ed backend file, shared by every operation that uses it
+class Recorder;   // record/recorder.hpp: an [[op]]'s `record = "FILE"`
 
 // One configured operation: a backend handle opened with this OP's parameters. Non-copyable.
 class Operation {
 public:
-    Operation(unsigned index, std::string name, std::shared_ptr<BackendLib> lib, cim_op *handle);
+    Operation(unsigned index, std::string name, std::shared_ptr<BackendLib> lib, cim_op *handle,
+              std::unique_ptr<Recorder> recorder = {});
     ~Operation();
     Operation(const Operation &) = delete;
     Operation &operator=(const Operation &) = delete;
@@ -34,7 +36,8 @@ public:
     const cim_backend_desc &desc() const;
     bool wants_csv() const { return (desc().flags & CIM_BACKEND_WANTS_CSV) != 0; }
 
-    // Runs the backend (any thread; never concurrently for one operation). Never throws.
+    // Runs the backend (any thread; never concurrently for one operation) and, with `record`, appends the
+    // request and response to the recording (a failed write fails the run). Never throws.
     dp_status run(const cim_request &req, cim_result &res) const;
 
 private:
@@ -42,6 +45,7 @@ private:
     std::string name_;
     std::shared_ptr<BackendLib> lib_;
     cim_op *handle_;
+    std::unique_ptr<Recorder> recorder_;
 };
 
 class OpTable {
