@@ -62,7 +62,7 @@ def _qp_from(scale, zp, node, what):
     return float(s[0]), zi, z.dtype
 
 
-def _weights_q(q, scale, zp, node, _unused, n_out):
+def _weights_q(q, scale, zp, node, n_out):
     """int8 weights + per-output-channel scales from a quantized initializer."""
     q = np.asarray(q)
     if q.dtype == np.uint8:
@@ -189,8 +189,9 @@ class _Importer:
         self.data_input(n)
         if self.quantized:
             _fail(n, "QuantizeLinear of an already quantized tensor")
+        if a.get("axis", 1) != 1 and np.asarray(s).size > 1:
+            _fail(n, "per-channel activation quantization unsupported")
         qp = _qp_from(s, z, n, "activation")[:2]
-        del a
         self.set_qp(n, qp)
         self.quantized = True
         self.cur = n.output[0]
@@ -323,10 +324,7 @@ class _Importer:
 
     # ---- MVM layers ----------------------------------------------------------------------------------
     def new_mvm(self, n, kind, out_c, k=1, stride=1, pad=0):
-        if self.pending is not None:
-            if self.quantized:
-                _fail(n, "internal: pending output scale on a quantized tensor")
-            # float -> float without a QuantizeLinear in between: the previous layer is calibrated
+        # A pending layer (float output without a QuantizeLinear after it) gets its scale from calibration.
         layer = MvmLayer(n.name or n.output[0], kind, self.shape, out_c, k, stride, pad)
         layer.in_qp = self.qp
         if self.net.in_qp is None and not self.net.layers and self.qp is not None:
@@ -374,7 +372,7 @@ class _Importer:
             if q.dtype != np.int32 or (z is not None and np.any(np.asarray(z) != 0)):
                 _fail(n, "a quantized bias must be int32 with zero point 0")
             layer.b_q = q.reshape(-1).astype(np.int32)
-            layer._b_scale = np.asarray(s, np.float32).reshape(-1)
+            layer.b_scale = np.asarray(s, np.float32).reshape(-1)
             return
         b = self.constant(n, name, "bias").reshape(-1)
         if b.size != n_out:
@@ -387,7 +385,6 @@ class _Importer:
         if self.quantized:
             _fail(n, "float Conv of a quantized tensor (missing DequantizeLinear)")
         self.conv(n, a, n.input[1], self.opt(n, 2))
-        return
 
     def conv_geometry(self, n, a, wshape):
         if self.flat:
@@ -424,7 +421,7 @@ class _Importer:
             wf, wq, ws = self.weight(n, wname, None, 0)
             wshape = (wf if wf is not None else wq).shape
             if wq is not None:
-                wq, ws = _weights_q(wq, ws[0], ws[1], n, True, wshape[0])
+                wq, ws = _weights_q(wq, ws[0], ws[1], n, wshape[0])
         else:
             wf, (wq, ws) = None, qw
             wshape = wq.shape
@@ -478,7 +475,7 @@ class _Importer:
             w = w.T
         k_in, n_out = w.shape
         if wq is not None:
-            wq, ws = _weights_q(np.ascontiguousarray(w), ws[0], ws[1], n, True, n_out)
+            wq, ws = _weights_q(np.ascontiguousarray(w), ws[0], ws[1], n, n_out)
             layer = self.fc(n, None, wq, ws, k_in, n_out)
         else:
             layer = self.fc(n, np.ascontiguousarray(w), None, None, k_in, n_out)
@@ -496,7 +493,7 @@ class _Importer:
             _fail(n, f"weights of rank {w.ndim} unsupported")
         k_in, n_out = w.shape
         if wq is not None:
-            wq, ws = _weights_q(wq, ws[0], ws[1], n, True, n_out)
+            wq, ws = _weights_q(wq, ws[0], ws[1], n, n_out)
         layer = self.fc(n, wf, wq, ws, k_in, n_out)
         self.after_mvm(n, layer, None)
 
@@ -546,7 +543,7 @@ class _Importer:
         if b.dtype != np.int32:
             _fail(n, f"bias of type {b.dtype} unsupported (int32)")
         layer.b_q = b.reshape(-1).astype(np.int32)
-        layer._b_scale = np.float32(in_scale) * layer.w_scale
+        layer.b_scale = np.float32(in_scale) * layer.w_scale
 
     def op_QLinearConv(self, n):
         a = _attrs(n, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"})
@@ -557,7 +554,7 @@ class _Importer:
         if wq is None:
             _fail(n, f"weights '{n.input[3]}' are not a constant")
         ws, wz = self.qparams(n, 4, 5, "weight")
-        wq, ws = _weights_q(wq, ws, wz, n, True, wq.shape[0])
+        wq, ws = _weights_q(wq, ws, wz, n, wq.shape[0])
         ys, yz = self.qparams(n, 6, 7, "output")
         out_qp = _qp_from(ys, yz, n, "output")[:2]
         self.conv(n, a, None, None, qw=(wq, ws), out_qp=out_qp, in_qp=in_qp)
@@ -574,7 +571,7 @@ class _Importer:
         if wq.ndim != 2:
             _fail(n, f"weights of rank {wq.ndim} unsupported")
         ws, wz = self.qparams(n, 4, 5, "weight")
-        wq, ws = _weights_q(wq, ws, wz, n, True, wq.shape[1])
+        wq, ws = _weights_q(wq, ws, wz, n, wq.shape[1])
         ys, yz = self.qparams(n, 6, 7, "output")
         out_qp = _qp_from(ys, yz, n, "output")[:2]
         layer = self.fc(n, None, wq, ws, wq.shape[0], wq.shape[1], in_qp=in_qp)
@@ -597,7 +594,7 @@ class _Importer:
         if a.get("transB", 0):
             w = w.T
         ws, wz = self.qparams(n, 4, 5, "weight")
-        wq, ws = _weights_q(np.ascontiguousarray(w), ws, wz, n, True, w.shape[1])
+        wq, ws = _weights_q(np.ascontiguousarray(w), ws, wz, n, w.shape[1])
         out_qp = None
         if self.opt(n, 7):
             ys, yz = self.qparams(n, 7, 8, "output")
@@ -642,7 +639,7 @@ def float_forward(net, x):
             continue
         wf = layer.w_float if layer.w_float is not None else layer.w_q * layer.w_scale[None, :]
         b = layer.b_float if layer.b_float is not None else (
-            layer.b_q * layer._b_scale if layer.b_q is not None else 0)
+            layer.b_q * layer.b_scale if layer.b_q is not None else 0)
         cols = im2col(a, layer.k, layer.stride, layer.pad, 0.0) if layer.kind == "conv" else a.reshape(n, 1, 1, -1)
         y = cols @ wf.astype(np.float64) + b
         if layer.relu:
@@ -681,7 +678,7 @@ def finish(net, calib=None):
             if np.any(np.abs(b_q) > 2 ** 31 - 1):
                 raise ImportFailure(f"layer '{layer.name}': bias does not fit int32 at scale s_in*s_w")
             layer.b_q = b_q.astype(np.int32)
-        elif hasattr(layer, "_b_scale") and not np.allclose(layer._b_scale, acc_scale, rtol=1e-5):
+        elif layer.b_scale is not None and not np.allclose(layer.b_scale, acc_scale, rtol=1e-5):
             raise ImportFailure(f"layer '{layer.name}': bias scale differs from input scale x weight scale")
         layer.b_q = layer.b_q.reshape(-1)
         if layer.b_q.size == 1:

@@ -38,6 +38,7 @@ class MvmLayer:
     w_q: Optional[np.ndarray] = None       # int8 (rows, cols)
     w_scale: Optional[np.ndarray] = None   # float32 (cols,)
     b_q: Optional[np.ndarray] = None       # int32 (cols,), before the input zero point is folded in
+    b_scale: Optional[np.ndarray] = None   # the scale a quantized model gave b_q (checked = s_in * s_w)
     in_qp: Optional[Tuple[float, int]] = None
     out_qp: Optional[Tuple[float, int]] = None
     # derived by finish()

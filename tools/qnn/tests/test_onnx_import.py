@@ -276,7 +276,24 @@ def _bad_reshape(nodes, inits):
     return nodes, inits
 
 
+def _branch(nodes, inits):
+    nodes = list(nodes)
+    nodes[-1].input[0] = "c"          # the Gemm reads the conv's output, skipping relu/pool/flatten
+    return nodes, inits
+
+
+def _softmax_inside(nodes, inits):
+    nodes = list(nodes)
+    i = [n.name for n in nodes].index("relu1")
+    nodes[i] = helper.make_node("Softmax", ["c"], ["r"], name="soft", axis=1)
+    return nodes, inits
+
+
 ERRORS = [
+    ("branch", lambda: _float_conv_model(extra=_branch),
+     "node 'fc' (Gemm): input 'c' is not the previous node's output (only single-path graphs"),
+    ("softmax_inside", lambda: _float_conv_model(extra=_softmax_inside),
+     "node 'soft' (Softmax): Softmax only as the last node"),
     ("sigmoid", lambda: _float_conv_model(extra=_replace("Sigmoid", "relu1")), "node 'relu1' (Sigmoid): operator unsupported"),
     ("group", lambda: _float_conv_model({"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "group": 2}),
      "node 'conv1' (Conv): attribute group=2 unsupported (only 1)"),
