@@ -9,11 +9,9 @@ energy and latency per inference = the sums of the ENERGY and LAT registers over
 guest instructions per inference = virtual time / images (-icount shift=0: 1 instruction = 1 ns) minus, on
 the CIM paths, the time BUSY was set (the CPU sleeps in WFI meanwhile), and where the outputs come from.
 """
-import re
+import os
 import sys
 import tomllib
-
-KEYS_EXACT = {"adc_bits": 0}
 
 
 def design(op):
@@ -132,7 +130,6 @@ def plot(points, png):
     ax.legend(loc="lower left")
     tmp = png + ".tmp.png"
     fig.savefig(tmp, dpi=120)
-    import os
     os.replace(tmp, png)
 
 
