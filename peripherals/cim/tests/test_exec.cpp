@@ -374,7 +374,8 @@ TEST(ExecBackend, NeuroSimStandIn) {
     Job j(CIM_DTYPE_INT8, 200, 3, w, x);
     ASSERT_EQ(j.run(*t->find(0)), DP_OK) << j.res.error;
     EXPECT_EQ(j.out, j.expected());
-    // fake-neurosim's formulas: tiles_r = ceil(200/128) = 2, tiles_c = ceil(3*8/128) = 1, vectors = 2
+    // fake-neurosim's per-image (= per vector) formulas: tiles_r = ceil(200/128) = 2, tiles_c = ceil(3*8/128) = 1;
+    // the backend scales latency and energy by the request's 2 vectors
     EXPECT_EQ(j.res.metrics.latency_ns, 3.0 * 2 * 8 * 2);
     EXPECT_EQ(j.res.metrics.energy_pj, 0.25 * 200 * 3 * 2);
     EXPECT_EQ(j.res.metrics.area_um2, 100.0 * 2 * 1 + 50);

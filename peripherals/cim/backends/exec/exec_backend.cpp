@@ -264,6 +264,12 @@ dp_status run_impl(cim_op *op, const cim_request *req, cim_result *res) {
     std::copy(pr.outputs.begin(), pr.outputs.end(), res->outputs);
     res->out_count = pr.outputs.size();
     res->metrics = pr.metrics;
+    if (op->format == Format::NeuroSim && req->n_vectors > 1) {
+        // NetWork.csv describes one FC layer, so NeuroSim's "per image" figures are per input vector; the
+        // START processed n_vectors of them through the pipeline, one after another.
+        res->metrics.latency_ns *= req->n_vectors;
+        res->metrics.energy_pj *= req->n_vectors;
+    }
     return DP_OK;
 }
 

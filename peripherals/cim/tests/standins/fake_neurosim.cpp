@@ -3,7 +3,8 @@
 // It validates the files the way NeuroSim reads them (NetWork.csv: one FC layer IFM 1x1xIN, kernel 1x1,
 // OFM_C = OUT; weights: IN rows x OUT floats in (-1, 1); inputs: IN rows x (k * inputBits) columns of
 // 0/1) and prints NeuroSim-style summary lines with made-up but deterministic PPA:
-//   latency = 3 ns * ceil(IN / subArrayRows) * inputBits * vectors; energy = 0.25 pJ * IN * OUT * vectors;
+//   latency = 3 ns * ceil(IN / subArrayRows) * inputBits; energy = 0.25 pJ * IN * OUT, per image — like NeuroSim,
+//   which takes the image from NetWork.csv (an FC layer: one vector), however many vectors the input file has;
 //   area = 100 um^2 * ceil(IN / subArrayRows) * ceil(OUT * weightBits / subArrayRows) + 50; leakage = 2.5 uW.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include <cmath>
@@ -82,18 +83,17 @@ int main(int argc, char **argv) {
             if (c != "0" && c != "1")
                 die("input value " + c + " is not a 0/1 bit");
     }
-    const double vectors = double(ncol / ibits);
     const double tiles_r = std::ceil(double(in) / sub), tiles_c = std::ceil(double(out) * wbits / sub);
     std::cout << "------------------------------ FloorPlan --------------------------------\n"
               << "Desired Conventional Mapped Tile Storage Size: " << sub << "x" << sub << "\n"
               << "-------------------------------------- Hardware Performance --------------------------------------\n"
               << "-------------------- Estimation of Layer 1 ----------------------\n"
-              << "layer1's readLatency is: " << 3.0 * tiles_r * ibits * vectors << "ns\n"
+              << "layer1's readLatency is: " << 3.0 * tiles_r * ibits << "ns\n"
               << "------------------------------ Summary --------------------------------\n\n"
               << "ChipArea : " << 100.0 * tiles_r * tiles_c + 50 << "um^2\n"
               << "Chip total CIM array : " << 100.0 * tiles_r * tiles_c << "um^2\n\n"
-              << "Chip layer-by-layer readLatency (per image) is: " << 3.0 * tiles_r * ibits * vectors << "ns\n"
-              << "Chip total readDynamicEnergy is: " << 0.25 * in * out * vectors << "pJ\n"
+              << "Chip layer-by-layer readLatency (per image) is: " << 3.0 * tiles_r * ibits << "ns\n"
+              << "Chip total readDynamicEnergy is: " << 0.25 * in * out << "pJ\n"
               << "Chip total leakage Energy is: 1.5pJ\n"
               << "Chip total leakage Power is: 2.5uW\n"
               << "----------------------------- Performance -------------------------------\n"
