@@ -22,7 +22,7 @@ die() { echo "build-qemu: error: $*" >&2; exit 1; }
 
 # ---- our QEMU change: the files we add and the hash that keys the build -------------------------------
 CHANGE_FILES=("$HERE"/device/*.c "$HERE"/device/*.h "$HERE/device/trace-events" "$ROOT"/include/dynperiph/*.h
-              "$HERE/glue.sh")
+              "$ROOT"/memload/dp_memload.[ch] "$HERE/glue.sh")
 change_hash() {
   local f
   for f in "${CHANGE_FILES[@]}"; do [ -f "$f" ] && { echo "$f" | sed "s|^$ROOT/||"; cat "$f"; }; done |
