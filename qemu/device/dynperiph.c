@@ -33,6 +33,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "dynperiph-compat.h"
 #include "qemu/error-report.h"
 #include "qemu/filemonitor.h"
 #include "qemu/log.h"
@@ -49,8 +50,8 @@
 #include "hw/irq.h"
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
-#include "sysemu/reset.h"
-#include "sysemu/sysemu.h"
+#include DP_SYSTEM_HEADER(reset)
+#include DP_SYSEMU_HEADER
 #include "trace.h"
 #include "dynperiph/plugin.h"
 #include "dynperiph-common.h"
@@ -395,15 +396,15 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
         fn(opaque);
         return DP_OK;
     }
-    locked = qemu_mutex_iothread_locked();
+    locked = DP_BQL_LOCKED();
     g->blocking++;
     qemu_thread_create(&th, "dynperiph-work", dp_work_thread, &w, QEMU_THREAD_JOINABLE);
     if (locked) {
-        qemu_mutex_unlock_iothread();
+        DP_BQL_UNLOCK();
     }
     qemu_thread_join(&th);
     if (locked) {
-        qemu_mutex_lock_iothread();
+        DP_BQL_LOCK();
     }
     g->blocking--;
     if (!g->blocking) {
@@ -1046,17 +1047,17 @@ static void dp_teardown(DynPeriphState *s)
 static void dp_exit_notify(Notifier *n, void *data)
 {
     DynPeriphState *s = container_of(n, DynPeriphState, exit_notifier);
-    bool locked = qemu_mutex_iothread_locked();
+    bool locked = DP_BQL_LOCKED();
 
     if ((s->gen && s->gen->blocking) || s->reloading) {
         return;                     /* a work thread or a half-done reload still uses it */
     }
     if (!locked) {
-        qemu_mutex_lock_iothread();
+        DP_BQL_LOCK();
     }
     dp_teardown(s);
     if (!locked) {
-        qemu_mutex_unlock_iothread();
+        DP_BQL_UNLOCK();
     }
 }
 
@@ -1075,7 +1076,7 @@ static void dp_unrealize(DeviceState *dev)
     g_free(s->name);
 }
 
-static Property dp_properties[] = {
+static DP_PROPERTIES dp_properties[] = {
     DEFINE_PROP_STRING("plugin", DynPeriphState, plugin),
     DEFINE_PROP_UINT64("addr", DynPeriphState, addr, 0),
     DEFINE_PROP_STRING("args", DynPeriphState, args),
@@ -1083,7 +1084,7 @@ static Property dp_properties[] = {
     DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
     DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
     DEFINE_PROP_UINT32("trial-timeout", DynPeriphState, trial_timeout_s, 10),
-    DEFINE_PROP_END_OF_LIST(),
+    DP_PROP_END
 };
 
 static void dp_class_init(ObjectClass *klass, void *data)
