@@ -58,6 +58,7 @@
 #include "dp_memload.h"
 
 #include <dlfcn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define TYPE_DYNPERIPH "dynperiph"
@@ -94,6 +95,7 @@ struct DPGen {
     int blocking;                   /* run_blocking calls of this instance in flight */
     bool trial;                     /* inside the forked trial child: services are inert */
     uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
+    pid_t trial_parent;             /* QEMU's pid, checked by the child after PR_SET_PDEATHSIG */
     QLIST_HEAD(, DPTimer) timers;
 };
 
@@ -605,6 +607,10 @@ static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *args, const DPS
     int fd = open("/dev/null", O_WRONLY);
     size_t i;
 
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* QEMU killed: the trial (and its copy) goes too */
+    if (getppid() != g->trial_parent) {
+        _exit(0);
+    }
     if (fd >= 0) {                  /* the real load prints whatever the plugin prints */
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
@@ -641,6 +647,7 @@ static bool dp_trial(DPGen *g, const char *args, const DPState *st, Error **errp
     pid_t pid, r;
 
     g->trial_clock_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    g->trial_parent = getpid();
     fflush(stdout);
     fflush(stderr);
     pid = fork();
