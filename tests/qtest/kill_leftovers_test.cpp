@@ -70,6 +70,14 @@ unsigned seed()
     return unsigned(std::random_device{}());
 }
 
+// A name a copy of a plugin or backend could have: *.so*, .NAME.dynperiph-*, dynperiph-* (not the CIM
+// plugin's per-operation work folders dynperiph-cim-*, which other tests' operations make).
+bool could_be_a_copy(const std::string& n)
+{
+    return n.find(".so") != std::string::npos || n.find(".dynperiph-") != std::string::npos ||
+           (n.rfind("dynperiph-", 0) == 0 && n.rfind("dynperiph-cim-", 0) != 0);
+}
+
 // A folder that holds the plugin files QEMU loads; snapshots /tmp and /dev/shm to compare with.
 struct Scene {
     fs::path dir;
@@ -100,8 +108,8 @@ struct Scene {
         return {"-device", "dynperiph,plugin=" + (dir / so).string() + where + ",id=dp0" + extra};
     }
 
-    // Nothing new next to the plugins, in /tmp or in /dev/shm (other than what other programs made:
-    // only names that could be ours count there), and no process of this scene still running.
+    // Nothing new next to the plugins, in /tmp or in /dev/shm (there, only names a plugin copy could
+    // have: other programs use them too), and no process of this scene still running.
     void expect_clean(const std::string& when) const
     {
         SCOPED_TRACE(when);
@@ -114,9 +122,7 @@ struct Scene {
         EXPECT_EQ(names(dir), files) << "files appeared next to the plugins";
         for (const auto& [d, before] : {std::pair{fs::path("/tmp"), tmp}, std::pair{fs::path("/dev/shm"), shm}})
             for (const auto& n : names(d))
-                if (!before.count(n) && (n.find("periph") != std::string::npos || n.find(".so") != std::string::npos ||
-                                         (n.find("dynperiph") != std::string::npos && n.rfind("dynperiph-cim-", 0) != 0)))
-                    ADD_FAILURE() << "left in " << d << ": " << n;
+                if (!before.count(n) && could_be_a_copy(n)) ADD_FAILURE() << "left in " << d << ": " << n;
     }
 };
 
