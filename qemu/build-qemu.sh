@@ -261,7 +261,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   fi
 fi
 
-log "building QEMU $QEMU_VERSION qemu-system-arm in $BUILD (a clean build on 2 quiet cores: 7.2 ~4.5 min, 10.0 ~10 min)"
+log "building QEMU $QEMU_VERSION qemu-system-arm in $BUILD (a clean build on 2 quiet cores: 7.2 ~4.5 min, 10.0 ~6 min estimated)"
 if [ -t 2 ]; then
   ninja -C "$BUILD" qemu-system-arm >&2 || die "ninja failed in $BUILD"
 else  # progress every ~10 % when not on a terminal (CI logs)
