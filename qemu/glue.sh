@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Applies the dynperiph change to a QEMU source tree: copies qemu/device/* into hw/misc/, the C ABI
-# headers into include/dynperiph/, and adds the meson + Kconfig lines once. Idempotent; files whose
+# Applies the dynperiph change to a QEMU source tree: copies qemu/device/* and the in-memory loader
+# (memload/dp_memload.[ch]) into hw/misc/, the C ABI headers into include/dynperiph/, and adds the
+# meson + Kconfig lines once. Idempotent; files whose
 # content is unchanged are not rewritten, so ninja's incremental rebuild stays minimal.
 #   qemu/glue.sh QEMU_SRC_DIR PROJECT_ROOT
 set -euo pipefail
@@ -12,18 +13,22 @@ put() {  # put FROM TO: copy only when the content differs
 for h in "$ROOT"/include/dynperiph/*.h; do   # the C ABI headers (plugin.h, cim_backend.h)
   put "$h" "$SRC/include/dynperiph/$(basename "$h")"
 done
-for f in "$ROOT"/qemu/device/*.c "$ROOT"/qemu/device/*.h; do  # (trace-events: see below)
+SOURCES=("$ROOT"/qemu/device/*.c "$ROOT"/memload/dp_memload.c)
+for f in "${SOURCES[@]}" "$ROOT"/qemu/device/*.h "$ROOT"/memload/dp_memload.h; do  # (trace-events: below)
   [ -f "$f" ] && put "$f" "$SRC/hw/misc/$(basename "$f")"
 done
 
 MESON="$SRC/hw/misc/meson.build"
+# The source set of system-emulation files: softmmu_ss up to QEMU 8.0, system_ss since 8.1.
+SS=softmmu_ss
+grep -q "^system_ss\." "$MESON" && SS=system_ss
 grep -q "^# dynperiph:" "$MESON" ||
   printf '\n# dynperiph: peripherals loaded from shared objects (added by dynperiph qemu/glue.sh)\n' >> "$MESON"
-for f in "$ROOT"/qemu/device/*.c; do
+for f in "${SOURCES[@]}"; do
   [ -f "$f" ] || continue
   b=$(basename "$f")
   grep -q "'$b'" "$MESON" ||
-    echo "softmmu_ss.add(when: 'CONFIG_DYNPERIPH', if_true: files('$b'))" >> "$MESON"
+    echo "$SS.add(when: 'CONFIG_DYNPERIPH', if_true: files('$b'))" >> "$MESON"
 done
 KCONFIG="$SRC/hw/misc/Kconfig"
 if ! grep -q "config DYNPERIPH" "$KCONFIG"; then

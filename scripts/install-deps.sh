@@ -11,7 +11,7 @@ PKGS=(
   # cimsim Python bindings and sweeps
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas python3-distributed python3-tqdm
   # QEMU source + build
-  dpkg-dev meson python3 python3-venv libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison
+  dpkg-dev meson python3 python3-venv python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison
   # firmware
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   # data and charts

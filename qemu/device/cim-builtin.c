@@ -34,6 +34,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "dynperiph-compat.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
@@ -42,18 +43,18 @@
 #include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
-#include "qapi/qmp/qdict.h"
-#include "qapi/qmp/qjson.h"
-#include "qapi/qmp/qlist.h"
-#include "qapi/qmp/qnum.h"
-#include "qapi/qmp/qobject.h"
+#include DP_QOBJECT_HEADER(qdict)
+#include DP_QOBJECT_HEADER(qjson)
+#include DP_QOBJECT_HEADER(qlist)
+#include DP_QOBJECT_HEADER(qnum)
+#include DP_QOBJECT_HEADER(qobject)
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "hw/irq.h"
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
 #include "hw/registerfields.h"
-#include "sysemu/reset.h"
+#include DP_SYSTEM_HEADER(reset)
 
 #include "dynperiph/cim_backend.h"
 #include "dynperiph-common.h"
@@ -689,17 +690,17 @@ static void *cim_worker(void *opaque)
  */
 static void cim_run_blocking(CimBuiltinState *s, CimJob *j)
 {
-    bool locked = qemu_mutex_iothread_locked();
+    bool locked = DP_BQL_LOCKED();
     QemuThread th;
 
     s->working = true;
     qemu_thread_create(&th, "cim-builtin", cim_worker, j, QEMU_THREAD_JOINABLE);
     if (locked) {
-        qemu_mutex_unlock_iothread();
+        DP_BQL_UNLOCK();
     }
     qemu_thread_join(&th);
     if (locked) {
-        qemu_mutex_lock_iothread();
+        DP_BQL_LOCK();
     }
     s->working = false;
 }
@@ -1260,13 +1261,13 @@ static void cim_unrealize(DeviceState *dev)
     g_free(s->name);
 }
 
-static Property cim_properties[] = {
+static DP_PROPERTIES cim_properties[] = {
     DEFINE_PROP_UINT64("addr", CimBuiltinState, addr, 0),
     DEFINE_PROP_UINT32("irq", CimBuiltinState, irq_num, CIM_IRQ_NONE),
     DEFINE_PROP_STRING("cimsim", CimBuiltinState, cimsim),
     DEFINE_PROP_STRING("backend-dir", CimBuiltinState, backend_dir),
     DEFINE_PROP_UINT32("timeout-ms", CimBuiltinState, timeout_ms, 10000),
-    DEFINE_PROP_END_OF_LIST(),
+    DP_PROP_END
 };
 
 static void cim_class_init(ObjectClass *klass, void *data)

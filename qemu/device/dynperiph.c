@@ -33,6 +33,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "dynperiph-compat.h"
 #include "qemu/error-report.h"
 #include "qemu/filemonitor.h"
 #include "qemu/log.h"
@@ -49,13 +50,15 @@
 #include "hw/irq.h"
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
-#include "sysemu/reset.h"
-#include "sysemu/sysemu.h"
+#include DP_SYSTEM_HEADER(reset)
+#include DP_SYSEMU_HEADER
 #include "trace.h"
 #include "dynperiph/plugin.h"
 #include "dynperiph-common.h"
+#include "dp_memload.h"
 
 #include <dlfcn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define TYPE_DYNPERIPH "dynperiph"
@@ -83,7 +86,7 @@ typedef struct DPTimer {
 struct DPGen {
     DynPeriphState *s;
     dp_host host;                   /* host.ctx == this */
-    void *handle;
+    dp_memload so;                  /* the in-memory copy it runs from (dp_memload.h) */
     const dp_plugin_desc *desc;
     dp_instance *inst;
     char *path;                     /* the file it was loaded from */
@@ -92,6 +95,7 @@ struct DPGen {
     int blocking;                   /* run_blocking calls of this instance in flight */
     bool trial;                     /* inside the forked trial child: services are inert */
     uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
+    pid_t trial_parent;             /* QEMU's pid, checked by the child after PR_SET_PDEATHSIG */
     QLIST_HEAD(, DPTimer) timers;
 };
 
@@ -394,15 +398,15 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
         fn(opaque);
         return DP_OK;
     }
-    locked = qemu_mutex_iothread_locked();
+    locked = DP_BQL_LOCKED();
     g->blocking++;
     qemu_thread_create(&th, "dynperiph-work", dp_work_thread, &w, QEMU_THREAD_JOINABLE);
     if (locked) {
-        qemu_mutex_unlock_iothread();
+        DP_BQL_UNLOCK();
     }
     qemu_thread_join(&th);
     if (locked) {
-        qemu_mutex_lock_iothread();
+        DP_BQL_LOCK();
     }
     g->blocking--;
     if (!g->blocking) {
@@ -506,99 +510,11 @@ static void dp_reset(void *opaque)
 /* ---- loading a plugin file ------------------------------------------------------------------ */
 
 /*
- * glibc's dlopen returns the already-loaded object for a path it has seen, so every load goes
- * through a private copy with a unique name, deleted right after dlopen (the mapping stays valid).
- * This also keeps a running QEMU safe when the build overwrites the original in place. The copy
- * sits next to the original (hidden name) so $ORIGIN-relative dependencies and a plugin that
- * finds sibling files through dladdr keep working; when that directory is not writable it goes
- * to a private mkdtemp directory instead.
+ * Every load runs from a sealed in-memory copy (dp_memload.h): a reload of the same path gets the
+ * new code, a build that overwrites the original in place cannot change running code, and no copy
+ * is ever written to disk, so a SIGKILL at any moment leaves nothing behind. $ORIGIN-relative
+ * dependencies and dladdr() keep naming the original directory.
  */
-typedef struct DPCopy {
-    char *path;
-    char *tmpdir;                   /* non-NULL when the copy lives in a private temp dir */
-} DPCopy;
-
-static bool dp_write_copy(const char *dst, const char *data, size_t len)
-{
-    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
-    bool ok;
-
-    if (fd < 0) {
-        return false;
-    }
-    ok = qemu_write_full(fd, data, len) == len;
-    ok = (close(fd) == 0) && ok;
-    if (!ok) {
-        unlink(dst);
-    }
-    return ok;
-}
-
-static bool dp_copy_make(const char *path, DPCopy *c, Error **errp)
-{
-    static unsigned counter;
-    g_autofree char *data = NULL;
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *base = g_path_get_basename(path);
-    g_autoptr(GError) gerr = NULL;
-    gsize len;
-
-    if (!g_file_get_contents(path, &data, &len, &gerr)) {
-        error_setg(errp, "plugin %s: cannot read: %s", path, gerr->message);
-        return false;
-    }
-    c->tmpdir = NULL;
-    c->path = g_strdup_printf("%s/.%s.dynperiph-%d-%u", dir, base, (int)getpid(), ++counter);
-    if (dp_write_copy(c->path, data, len)) {
-        return true;
-    }
-    g_free(c->path);
-    c->tmpdir = g_dir_make_tmp("dynperiph-XXXXXX", &gerr);
-    if (!c->tmpdir) {
-        c->path = NULL;
-        error_setg(errp, "plugin %s: cannot make a private copy: %s", path, gerr->message);
-        return false;
-    }
-    c->path = g_strdup_printf("%s/%u-%s", c->tmpdir, counter, base);
-    if (!dp_write_copy(c->path, data, len)) {
-        error_setg_errno(errp, errno, "plugin %s: cannot write a private copy in %s", path,
-                         c->tmpdir);
-        rmdir(c->tmpdir);
-        g_free(c->tmpdir);
-        g_free(c->path);
-        c->path = c->tmpdir = NULL;
-        return false;
-    }
-    return true;
-}
-
-static void dp_copy_remove(DPCopy *c)
-{
-    if (c->path) {
-        unlink(c->path);
-    }
-    if (c->tmpdir) {
-        rmdir(c->tmpdir);
-    }
-    g_free(c->path);
-    g_free(c->tmpdir);
-    c->path = c->tmpdir = NULL;
-}
-
-/* dlerror() names the private copy; say the user's file instead. */
-static const char *dp_dlerror(const DPCopy *c)
-{
-    const char *e = dlerror();
-    size_t n = strlen(c->path);
-
-    if (!e) {
-        return "unknown dlopen error";
-    }
-    if (!strncmp(e, c->path, n) && !strncmp(e + n, ": ", 2)) {
-        e += n + 2;
-    }
-    return e;
-}
 
 static bool dp_abi_ok(dp_version v)
 {
@@ -680,16 +596,21 @@ static bool dp_instantiate(DPGen *g, const char *args, const DPState *st, Error 
  * later, in MMIO or timer callbacks, or only in the real process (non-deterministic init); such a
  * crash still takes QEMU down. Disable with trial=off.
  */
-static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const char *args,
-                                           const DPState *st, unsigned timeout_s)
+static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *args, const DPState *st,
+                                           unsigned timeout_s)
 {
     static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM };
     sigset_t none;
     dp_entry_fn entry;
     void *h;
+    char err[1024];
     int fd = open("/dev/null", O_WRONLY);
     size_t i;
 
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* QEMU killed: the trial (and its copy) goes too */
+    if (getppid() != g->trial_parent) {
+        _exit(0);
+    }
     if (fd >= 0) {                  /* the real load prints whatever the plugin prints */
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
@@ -701,7 +622,7 @@ static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const cha
     pthread_sigmask(SIG_SETMASK, &none, NULL);
     alarm(timeout_s);
     g->trial = true;
-    h = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
+    h = dp_memload_open(&g->so, RTLD_NOW | RTLD_LOCAL, err, sizeof(err)) == 0 ? g->so.handle : NULL;
     entry = h ? (dp_entry_fn)dlsym(h, DYNPERIPH_ENTRY_SYMBOL) : NULL;
     if (entry) {
         g->desc = entry((dp_version) { DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR });
@@ -718,8 +639,7 @@ static void G_GNUC_NORETURN dp_trial_child(DPGen *g, const char *copy, const cha
     _exit(0);                       /* errors other than crashes are reported by the real load */
 }
 
-static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState *st,
-                     Error **errp)
+static bool dp_trial(DPGen *g, const char *args, const DPState *st, Error **errp)
 {
     unsigned timeout_s = MAX(g->s->trial_timeout_s, 1);
     int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_HOST) + (timeout_s + 2) * 1000LL;
@@ -727,6 +647,7 @@ static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState
     pid_t pid, r;
 
     g->trial_clock_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    g->trial_parent = getpid();
     fflush(stdout);
     fflush(stderr);
     pid = fork();
@@ -734,7 +655,7 @@ static bool dp_trial(DPGen *g, const char *copy, const char *args, const DPState
         return true;                /* no guard possible; load without it */
     }
     if (pid == 0) {
-        dp_trial_child(g, copy, args, st, timeout_s);
+        dp_trial_child(g, args, st, timeout_s);
     }
     while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
            qemu_clock_get_ms(QEMU_CLOCK_HOST) < deadline) {
@@ -774,9 +695,7 @@ static void dp_gen_free(DPGen *g)
     QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {   /* timers the plugin did not free */
         dp_timer_free(&g->host, (dp_timer *)t);
     }
-    if (g->handle) {
-        dlclose(g->handle);
-    }
+    dp_memload_close(&g->so);       /* dlclose, and the copy is gone */
     g_free(g->path);
     g_free(g);
 }
@@ -789,11 +708,12 @@ static DPGen *dp_gen_open(DynPeriphState *s, const char *path, const char *trial
                           const DPState *st, Error **errp)
 {
     DPGen *g = g_new0(DPGen, 1);
-    DPCopy copy = { 0 };
+    char err[1024];
     dp_entry_fn entry;
     struct stat sb;
 
     g->s = s;
+    g->so = (dp_memload)DP_MEMLOAD_INIT;
     g->path = g_strdup(path);
     QLIST_INIT(&g->timers);
     dp_host_init(g);
@@ -806,19 +726,18 @@ static DPGen *dp_gen_open(DynPeriphState *s, const char *path, const char *trial
         error_setg(errp, "plugin %s: not a regular file", path);
         goto fail;
     }
-    if (!dp_copy_make(path, &copy, errp)) {
+    if (dp_memload_prepare(&g->so, path, err, sizeof(err)) < 0) {
+        error_setg(errp, "plugin %s: %s", path, err);
         goto fail;
     }
-    if (trial_args && !dp_trial(g, copy.path, trial_args, st, errp)) {
+    if (trial_args && !dp_trial(g, trial_args, st, errp)) {
         goto fail;
     }
-    g->handle = dlopen(copy.path, RTLD_NOW | RTLD_LOCAL);
-    if (!g->handle) {
-        error_setg(errp, "plugin %s: not a loadable plugin: %s", path, dp_dlerror(&copy));
+    if (dp_memload_open(&g->so, RTLD_NOW | RTLD_LOCAL, err, sizeof(err)) < 0) {
+        error_setg(errp, "plugin %s: not a loadable plugin: %s", path, err);
         goto fail;
     }
-    dp_copy_remove(&copy);
-    entry = (dp_entry_fn)dlsym(g->handle, DYNPERIPH_ENTRY_SYMBOL);
+    entry = (dp_entry_fn)dlsym(g->so.handle, DYNPERIPH_ENTRY_SYMBOL);
     if (!entry) {
         error_setg(errp, "plugin %s: not a dynperiph plugin: no '%s' symbol", path,
                    DYNPERIPH_ENTRY_SYMBOL);
@@ -836,7 +755,6 @@ static DPGen *dp_gen_open(DynPeriphState *s, const char *path, const char *trial
     return g;
 
 fail:
-    dp_copy_remove(&copy);
     dp_gen_free(g);
     return NULL;
 }
@@ -1136,17 +1054,17 @@ static void dp_teardown(DynPeriphState *s)
 static void dp_exit_notify(Notifier *n, void *data)
 {
     DynPeriphState *s = container_of(n, DynPeriphState, exit_notifier);
-    bool locked = qemu_mutex_iothread_locked();
+    bool locked = DP_BQL_LOCKED();
 
     if ((s->gen && s->gen->blocking) || s->reloading) {
         return;                     /* a work thread or a half-done reload still uses it */
     }
     if (!locked) {
-        qemu_mutex_lock_iothread();
+        DP_BQL_LOCK();
     }
     dp_teardown(s);
     if (!locked) {
-        qemu_mutex_unlock_iothread();
+        DP_BQL_UNLOCK();
     }
 }
 
@@ -1165,7 +1083,7 @@ static void dp_unrealize(DeviceState *dev)
     g_free(s->name);
 }
 
-static Property dp_properties[] = {
+static DP_PROPERTIES dp_properties[] = {
     DEFINE_PROP_STRING("plugin", DynPeriphState, plugin),
     DEFINE_PROP_UINT64("addr", DynPeriphState, addr, 0),
     DEFINE_PROP_STRING("args", DynPeriphState, args),
@@ -1173,7 +1091,7 @@ static Property dp_properties[] = {
     DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
     DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
     DEFINE_PROP_UINT32("trial-timeout", DynPeriphState, trial_timeout_s, 10),
-    DEFINE_PROP_END_OF_LIST(),
+    DP_PROP_END
 };
 
 static void dp_class_init(ObjectClass *klass, void *data)

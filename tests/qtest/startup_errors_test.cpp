@@ -15,15 +15,20 @@ namespace {
 
 const std::string kDev = "dynperiph,addr=0x40120000,irq=25,id=dp0,plugin=";
 
-// Private copies QEMU process `pid` made of plugins in the plugin folder (named .NAME.dynperiph-PID-N).
+// Copies of plugins QEMU process `pid` left anywhere: hidden files in the plugin folder (the old
+// .NAME.dynperiph-PID-N copies), dynperiph-* entries in /tmp (the old fallback) and /dev/shm. Loads
+// run from memory, so there must be none.
 std::vector<std::string> leftovers(int pid)
 {
     std::vector<std::string> out;
-    std::string tag = ".dynperiph-" + std::to_string(pid) + "-";
     fs::path dir = fs::path(plugin("test-periph")).parent_path();
     for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().filename().string().find(tag) != std::string::npos)
-            out.push_back(e.path().string());
+        if (e.path().filename().string().rfind('.', 0) == 0) out.push_back(e.path().string());
+    (void)pid;
+    for (const char* d : {"/tmp", "/dev/shm"})
+        for (const auto& e : fs::directory_iterator(d))
+            if (auto n = e.path().filename().string(); n.rfind("dynperiph-", 0) == 0 && n.rfind("dynperiph-cim-", 0) != 0)
+                out.push_back(e.path().string());
     return out;
 }
 

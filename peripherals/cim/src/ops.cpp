@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
 #include "ops.hpp"
+#include "dp_memload.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -20,9 +21,9 @@ namespace dynperiph::cim {
 
 class BackendLib {
 public:
-    BackendLib(std::string path, void *handle, const cim_backend_desc *desc)
-        : path_(std::move(path)), handle_(handle), desc_(desc) {}
-    ~BackendLib() { dlclose(handle_); }
+    BackendLib(std::string path, std::unique_ptr<dp_memload> so, const cim_backend_desc *desc)
+        : path_(std::move(path)), so_(std::move(so)), desc_(desc) {}
+    ~BackendLib() { dp_memload_close(so_.get()); }
     BackendLib(const BackendLib &) = delete;
     BackendLib &operator=(const BackendLib &) = delete;
 
@@ -31,7 +32,7 @@ public:
 
 private:
     std::string path_;
-    void *handle_;
+    std::unique_ptr<dp_memload> so_;
     const cim_backend_desc *desc_;
 };
 
@@ -82,62 +83,51 @@ std::string where(const std::string &file, const toml::source_region &src) {
     throw ConfigError("cim config " + at + ": " + msg);
 }
 
-// dlopen of a private copy (same folder, hidden name, unlinked right after loading): the dynamic linker
-// returns an already loaded object for a known file name, so without the copy a backend rebuilt while
-// the previous instance still holds it (hot reload of cim.so) would not be loaded anew. Falls back to
-// the file itself when the folder is not writable.
-void *dlopen_fresh(const std::string &path, std::string &err) {
-    // The name must never repeat in this process: the dynamic linker matches loaded objects by name
-    // (an unlinked earlier copy still counts), and a reloaded cim.so starts with fresh statics.
-    static unsigned counter;
-    const fs::path p(path);
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    const std::string copy = (p.parent_path() / ("." + p.filename().string() + ".cim-" + std::to_string(getpid()) +
-                                                 "-" + std::to_string(stamp) + "-" + std::to_string(++counter)))
-                                 .string();
-    std::error_code ec;
-    const bool copied = fs::copy_file(p, copy, fs::copy_options::overwrite_existing, ec);
-    dlerror();
-    void *h = dlopen(copied ? copy.c_str() : path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        err = e ? e : "unknown dlopen error";
-        for (size_t at; copied && (at = err.find(copy)) != std::string::npos;)
-            err.replace(at, copy.size(), path);
+// dlopen of a sealed in-memory copy (dp_memload.h): the dynamic linker returns an already loaded object for
+// a known file, so without a copy a backend rebuilt while the previous instance still holds it (hot reload of
+// cim.so) would not be loaded anew; the copy is never a file, so nothing is left next to the backend or
+// anywhere else, even after a SIGKILL. $ORIGIN dependencies and dladdr (module_dir) still see the original.
+std::unique_ptr<dp_memload> dlopen_fresh(const std::string &path, std::string &err) {
+    auto m = std::make_unique<dp_memload>();
+    char buf[1024] = "";
+    if (dp_memload_prepare(m.get(), path.c_str(), buf, sizeof(buf)) < 0 ||
+        dp_memload_open(m.get(), RTLD_NOW | RTLD_LOCAL, buf, sizeof(buf)) < 0) {
+        err = path + ": " + buf;
+        dp_memload_close(m.get());
+        return nullptr;
     }
-    if (copied)
-        fs::remove(copy, ec);
-    return h;
+    return m;
 }
 
 std::shared_ptr<BackendLib> open_backend(const std::string &path, const std::string &at) {
     std::string err;
-    void *h = dlopen_fresh(path, err);
-    if (!h)
+    std::unique_ptr<dp_memload> so = dlopen_fresh(path, err);
+    if (!so)
         fail(at, "cannot load backend " + path + ": " + err);
+    void *h = so->handle;
     auto entry = reinterpret_cast<cim_backend_entry_fn>(dlsym(h, CIM_BACKEND_ENTRY_SYMBOL));
     if (!entry) {
-        dlclose(h);
+        dp_memload_close(so.get());
         fail(at, "backend " + path + " does not export " CIM_BACKEND_ENTRY_SYMBOL);
     }
     const dp_version host{CIM_BACKEND_ABI_MAJOR, CIM_BACKEND_ABI_MINOR};
     const cim_backend_desc *d = entry(host);
     const std::string host_v = std::to_string(host.major) + "." + std::to_string(host.minor);
     if (!d) {
-        dlclose(h);
+        dp_memload_close(so.get());
         fail(at, "backend " + path + " refused this host's cim backend ABI " + host_v);
     }
     if (d->abi.major != CIM_BACKEND_ABI_MAJOR || d->abi.minor > CIM_BACKEND_ABI_MINOR) {
         const std::string v = std::to_string(d->abi.major) + "." + std::to_string(d->abi.minor);
-        dlclose(h);
+        dp_memload_close(so.get());
         fail(at, "backend " + path + " was built for cim backend ABI " + v + ", this host supports " +
                      host_v);
     }
     if (!d->open || !d->run || !d->close) {
-        dlclose(h);
+        dp_memload_close(so.get());
         fail(at, "backend " + path + " has a NULL open/run/close callback");
     }
-    return std::make_shared<BackendLib>(path, h, d);
+    return std::make_shared<BackendLib>(path, std::move(so), d);
 }
 
 std::string resolve_backend(const std::string &name, const fs::path &config_dir, const std::string &plugin_dir,

@@ -4,7 +4,7 @@
 //   -DTEST_NULL_ENTRY                      cim_backend_entry returns NULL
 // open(): params {"reject": "<why>"} makes open fail with that text; every open records its params
 // JSON and base_dir; with {"record": "<file>"} it also writes them to that file (params, newline,
-// base_dir) -- the loader loads a private copy of the .so, so the test cannot dlopen it by name.
+// base_dir) -- the loader loads an in-memory copy of the .so, so the test cannot dlopen it by name.
 // run(): outputs = the reference MVM, metrics {100 ns, 1 pJ, 2 um^2, 3 uW}; params {"fail": "<why>"}
 // makes run fail instead, {"short": "yes"} returns one result word too few.
 // SPDX-License-Identifier: GPL-2.0-or-later OR MIT
