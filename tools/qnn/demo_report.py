@@ -96,7 +96,8 @@ def main():
     if ppa_only:
         print("PPA only: that operation's simulator (NeuroSim's command line) computes no outputs; ODR holds the exec "
               "backend's exact MVM, so its accuracy says nothing about the simulator, and its energy/latency are "
-              "NeuroSim's figures for the one-layer NetWork.csv the exec backend writes (not in the plot).")
+              "NeuroSim's per-image figures for the one-layer NetWork.csv the exec backend writes, times each "
+              "START's vectors, at that op's own design point (not in the plot).")
     plot([t for t in table if isinstance(t, dict) and t["energy"] is not None and t not in ppa_only], png)
     print(f"plot: {png}")
 
