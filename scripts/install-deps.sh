@@ -15,7 +15,7 @@ PKGS=(
   # firmware
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   # data and charts
-  python3-sklearn python3-matplotlib python3-onnx python3-pytest
+  python3-sklearn python3-scipy python3-matplotlib python3-onnx python3-pytest
   # benchmarks: P2 instruction counts (bench/overhead/callgrind)
   valgrind
 )

@@ -65,14 +65,13 @@ ChipCost estimate_chip(const Resolved &r, const std::vector<LayerSpec> &layers, 
     const ChipContext cx = make_context(r, layers, c.placement, act);
     c.clock_ns = std::max(clock_features_eval(cx, nullptr), r.cfg.clock_mhz > 0 ? 1e3 / r.cfg.clock_mhz : 0.0);
     const auto cycles = layer_cycles(cx);
-    const auto fs = chip_features(cx, c.clock_ns);
+    const auto fs = chip_features(cx);
     const auto eval = [&](const char *target, int layer) {
         const FeatureSet *f = find(fs, target, layer);
         return f ? std::max(0.0, apply_coeffs(cx, target, f->f)) : 0.0;
     };
 
     // area
-    c.area_um2.array = 0;
     for (const auto &l : c.placement.layers)
         c.area_um2.array += double(l.tiles) * l.pes_per_side * l.pes_per_side * l.subarray_slots_per_pe * cx.rows * cx.cols *
                             cell_area_um2(r.cfg.cell, cx.tech);
@@ -119,7 +118,7 @@ std::string chip_features_json(const Resolved &r, const std::vector<LayerSpec> &
     const ChipContext cx = make_context(r, layers, place, act);
     std::vector<double> clk;
     clock_features_eval(cx, &clk);
-    auto fs = chip_features(cx, 0);
+    auto fs = chip_features(cx);
     fs.push_back({"clock_ns", 0, clk});
     const auto cycles = layer_cycles(cx);
     for (std::size_t i = 0; i < cycles.size(); ++i)

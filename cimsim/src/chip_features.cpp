@@ -41,7 +41,7 @@ double tree_bits(double k, double w) {
 
 struct Geometry {
     double b, nadd, b_sa;        // ADC bits, row groups, sub-array output word
-    double slots_total = 0, real_total = 0, pes_total = 0, tiles = 0;
+    double slots_total = 0, tiles = 0;
     double sa_adder_bits, sa_dff_bits;  // shift-adds + partial-sum logic of one sub-array
 };
 
@@ -59,8 +59,6 @@ Geometry geometry(const ChipContext &cx) {
     for (const auto &l : cx.place.layers) {
         const double pes = double(l.tiles) * l.pes_per_side * l.pes_per_side;
         g.slots_total += pes * l.subarray_slots_per_pe;
-        g.real_total += pes * l.subarrays_per_pe;
-        g.pes_total += pes;
         g.tiles += l.tiles;
     }
     return g;
@@ -201,7 +199,7 @@ double clock_features_eval(const ChipContext &cx, std::vector<double> *features)
     return apply_coeffs(cx, "clock_ns", f);
 }
 
-std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
+std::vector<FeatureSet> chip_features(const ChipContext &cx) {
     const Geometry g = geometry(cx);
     const double R = cx.rows, C = cx.cols, M = cx.mux, L = cx.levels, ib = cx.ib, P = cx.par;
     const double T = cx.place.tile_side, Pc = T / 2;
@@ -209,7 +207,7 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
     const ChipTech &t = cx.tech;
     const double f_um = t.nm * 1e-3, fw_um = t.wire_nm * 1e-3;
     const bool sram = cx.r.cfg.cell == CellType::Sram;
-    const double cell_h_um = (sram ? t.sram_h_f : 12.0) * (sram ? fw_um : fw_um);
+    const double cell_h_um = (sram ? t.sram_h_f : 12.0) * fw_um;  // reference columns use the wire width
     const double cell_w_um = (sram ? t.sram_w_f * f_um : 4.0 * fw_um);
     std::vector<FeatureSet> out;
 
@@ -337,7 +335,6 @@ std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns) {
                                              // a K×K-PE (novel) tile's own periphery: its K²-input adder tree and wider buffers
                                              l.novel ? npe * (l.pe_side / M) * (g.b_sa + grid) : 0}});
     }
-    (void)clock_ns;
     return out;
 }
 

@@ -43,7 +43,7 @@ struct FeatureSet {
     std::vector<double> f;
 };
 
-std::vector<FeatureSet> chip_features(const ChipContext &cx, double clock_ns);
+std::vector<FeatureSet> chip_features(const ChipContext &cx);
 double clock_features_eval(const ChipContext &cx, std::vector<double> *features);
 
 // Σ c·f for a target, with the coefficients of the config's cell and (fitted) node, carried over to the
