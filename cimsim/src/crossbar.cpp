@@ -290,6 +290,7 @@ struct Scratch {
     std::vector<LutRead> lreads;
     std::vector<std::uint8_t> masks;
     std::vector<float> lut_e, lut_q;
+    std::vector<float> racc_e, racc_q; // per read of the chunk: partial sums of one column block
     std::vector<std::uint64_t> tchunk;  // nv × ncc shift-and-add totals
 };
 
@@ -346,53 +347,39 @@ void read_analog(const Resolved &r, const TileState &t, std::uint32_t tid, std::
     }
 }
 
-// acc[j] = Σ over the read's 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n ≤ 64 columns; the tables
-// hold, per block and subset of its 4 rows, the sum of those rows' e (and q) for every column.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void sum_lut(
-    const float *le, const float *lq, std::size_t n, const std::uint8_t *masks, std::uint32_t blk0, std::uint32_t nblk,
-    float *out_e, float *out_q) {
-    std::size_t j0 = 0;
+// acc[j] += Σ over nblk consecutive 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n ≤ 32 columns: one
+// read's share of a group of blocks whose tables are in L1 (read_analog_lut). The adds run block by block in
+// ascending order onto the stored partial sums, so a read's sum is the same sequence of float adds as one
+// sum_lut over all its blocks, however the blocks are grouped.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_lut(
+    const float *le, const float *lq, std::size_t n, const std::uint8_t *masks, std::uint32_t nblk, float *acc_e,
+    float *acc_q) {
     const std::size_t bstride = 16 * n;
-    if (n == 64) {
-        v16f a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+    if (n == 32) {
+        v16f a0 = *(const v16f *)acc_e, a1 = *(const v16f *)(acc_e + 16), b0 = {}, b1 = {};
+        if (lq) b0 = *(const v16f *)acc_q, b1 = *(const v16f *)(acc_q + 16);
         for (std::uint32_t i = 0; i < nblk; ++i) {
             const std::uint8_t mk = masks[i];
             if (!mk) continue;
-            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n;
-            const float *pe = le + off;
-            a0 += *(const v16f *)(pe), a1 += *(const v16f *)(pe + 16), a2 += *(const v16f *)(pe + 32), a3 += *(const v16f *)(pe + 48);
-            if (lq) {
-                const float *pq = lq + off;
-                b0 += *(const v16f *)(pq), b1 += *(const v16f *)(pq + 16), b2 += *(const v16f *)(pq + 32), b3 += *(const v16f *)(pq + 48);
-            }
+            const std::size_t off = std::size_t(i) * bstride + std::size_t(mk) * 32;
+            a0 += *(const v16f *)(le + off), a1 += *(const v16f *)(le + off + 16);
+            if (lq) b0 += *(const v16f *)(lq + off), b1 += *(const v16f *)(lq + off + 16);
         }
-        *(v16f *)(out_e) = a0, *(v16f *)(out_e + 16) = a1, *(v16f *)(out_e + 32) = a2, *(v16f *)(out_e + 48) = a3;
-        if (lq) *(v16f *)(out_q) = b0, *(v16f *)(out_q + 16) = b1, *(v16f *)(out_q + 32) = b2, *(v16f *)(out_q + 48) = b3;
+        *(v16f *)acc_e = a0, *(v16f *)(acc_e + 16) = a1;
+        if (lq) *(v16f *)acc_q = b0, *(v16f *)(acc_q + 16) = b1;
         return;
     }
-    for (; j0 + 16 <= n; j0 += 16) {
-        v16f a = {}, b = {};
+    for (std::size_t j = 0; j < n; ++j) {
+        float a = acc_e[j], b = lq ? acc_q[j] : 0.0f;
         for (std::uint32_t i = 0; i < nblk; ++i) {
             const std::uint8_t mk = masks[i];
             if (!mk) continue;
-            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n + j0;
-            a += *(const v16f *)(le + off);
-            if (lq) b += *(const v16f *)(lq + off);
-        }
-        *(v16f *)(out_e + j0) = a;
-        if (lq) *(v16f *)(out_q + j0) = b;
-    }
-    for (std::size_t j = j0; j < n; ++j) {
-        float a = 0, b = 0;
-        for (std::uint32_t i = 0; i < nblk; ++i) {
-            const std::uint8_t mk = masks[i];
-            if (!mk) continue;
-            const std::size_t off = std::size_t(blk0 + i) * bstride + std::size_t(mk) * n + j;
+            const std::size_t off = std::size_t(i) * bstride + std::size_t(mk) * n + j;
             a += le[off];
             if (lq) b += lq[off];
         }
-        out_e[j] = a;
-        if (lq) out_q[j] = b;
+        acc_e[j] = a;
+        if (lq) acc_q[j] = b;
     }
 }
 
@@ -476,21 +463,42 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
     const double scale = r.adc_lossless ? 1.0 : 1.0 / step;
     const float fn = float(noise);
     const bool with_q = noise > 0;
-    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 64) {
-        const std::uint32_t w = std::min(64u, t.ncc - j0);
+    // Per column block of 32, the blocks go in groups whose tables (e, and q with read noise) fit in 32 KiB, so
+    // a group's tables stay in L1 while every read of the chunk adds its share onto its stored partial sums (one
+    // table for all 32 blocks of a 128-row tile is 256 KiB: the reads were bound by L2 bandwidth).
+    const std::size_t nr = s.lreads.size();
+    s.racc_e.resize(nr * 32);
+    if (with_q) s.racc_q.resize(nr * 32);
+    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 32) {
+        const std::uint32_t w = std::min(32u, t.ncc - j0);
         const std::size_t bstride = 16 * std::size_t(w);
-        s.lut_e.resize(std::size_t(nb) * bstride);
+        const std::uint32_t group = std::clamp<std::uint32_t>(std::uint32_t(32768 / (bstride * sizeof(float) * (with_q ? 2 : 1))), 1, nb);
+        s.lut_e.resize(std::size_t(group) * bstride);
         if (with_q) s.lut_q.resize(s.lut_e.size());
-        for (std::uint32_t blk = 0; blk < nb; ++blk)
-            build_lut_block(s.lut_e.data() + blk * bstride, with_q ? s.lut_q.data() + blk * bstride : nullptr,
-                            t.e.data() + std::size_t(blk) * 4 * t.ncc + j0, with_q ? t.q.data() + std::size_t(blk) * 4 * t.ncc + j0 : nullptr,
-                            t.ncc, std::min(4u, t.tr - blk * 4), w);
-        for (const auto &rd : s.lreads) {
+        std::fill_n(s.racc_e.data(), nr * w, 0.0f);
+        if (with_q) std::fill_n(s.racc_q.data(), nr * w, 0.0f);
+        for (std::uint32_t g0 = 0; g0 < nb; g0 += group) {
+            const std::uint32_t g1 = std::min(nb, g0 + group);
+            for (std::uint32_t blk = g0; blk < g1; ++blk)
+                build_lut_block(s.lut_e.data() + (blk - g0) * bstride, with_q ? s.lut_q.data() + (blk - g0) * bstride : nullptr,
+                                t.e.data() + std::size_t(blk) * 4 * t.ncc + j0,
+                                with_q ? t.q.data() + std::size_t(blk) * 4 * t.ncc + j0 : nullptr, t.ncc,
+                                std::min(4u, t.tr - blk * 4), w);
+            for (std::size_t ri = 0; ri < nr; ++ri) {
+                const auto &rd = s.lreads[ri];
+                const std::uint32_t lo = std::max(rd.blk0, g0), hi = std::min(rd.blk0 + rd.nblk, g1);
+                if (lo >= hi) continue;
+                add_lut(s.lut_e.data() + (lo - g0) * bstride, with_q ? s.lut_q.data() + (lo - g0) * bstride : nullptr, w,
+                        s.masks.data() + rd.mask_begin + (lo - rd.blk0), hi - lo, s.racc_e.data() + ri * w,
+                        with_q ? s.racc_q.data() + ri * w : nullptr);
+            }
+        }
+        for (std::size_t ri = 0; ri < nr; ++ri) {
+            const auto &rd = s.lreads[ri];
             const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
-            sum_lut(s.lut_e.data(), with_q ? s.lut_q.data() : nullptr, w, s.masks.data() + rd.mask_begin, rd.blk0, rd.nblk,
-                    s.accf.data(), s.accq.data());
-            noise_adc_accumulate(s.accf.data(), s.accq.data(), with_q ? s.z.data() + rd.z + j0 : nullptr, fn, w, scale,
-                                 double(max_code), weight_k, s.tchunk.data() + std::size_t(rd.v) * t.ncc + j0);
+            noise_adc_accumulate(s.racc_e.data() + ri * w, with_q ? s.racc_q.data() + ri * w : nullptr,
+                                 with_q ? s.z.data() + rd.z + j0 : nullptr, fn, w, scale, double(max_code), weight_k,
+                                 s.tchunk.data() + std::size_t(rd.v) * t.ncc + j0);
         }
     }
 }

@@ -95,9 +95,11 @@ class QNet:
         return np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
 
     # ---- integer reference --------------------------------------------------------------------------
-    def run_int(self, xq, trace=None):
+    def run_int(self, xq, trace=None, mvm=None):
         """xq int8 (N, H*W*C), HWC -> logits int32 (N, classes). trace (a list): gets each MVM layer's input
-        matrix (vectors x rows, the im2col rows for a conv)."""
+        matrix (vectors x rows, the im2col rows for a conv). mvm(X, W) -> X @ W as int64 (vectors x cols), for
+        X (vectors x rows) and W int8 (rows x cols): another engine for the MVMs (default: exact numpy),
+        e.g. a CIM simulator; vectors are in the firmware's order (image, output row, output column)."""
         n = len(xq)
         a = np.asarray(xq, np.int64).reshape((n,) + self.in_shape)
         mvms = self.mvm_layers
@@ -109,7 +111,12 @@ class QNet:
                 else a.reshape(n, 1, 1, -1)
             if trace is not None:
                 trace.append(cols.reshape(-1, cols.shape[-1]))
-            acc = wrap32(cols @ layer.w_q.astype(np.int64) + layer.bias)
+            if mvm is None:
+                prod = cols @ layer.w_q.astype(np.int64)
+            else:
+                flat = cols.reshape(-1, cols.shape[-1])
+                prod = np.asarray(mvm(flat, layer.w_q), np.int64).reshape(cols.shape[:-1] + (layer.out_c,))
+            acc = wrap32(prod + layer.bias)
             if layer is mvms[-1]:
                 return acc.reshape(n, -1).astype(np.int32)
             a = requantize(acc, layer.mult, layer.shift, layer.out_qp[1], layer.relu)

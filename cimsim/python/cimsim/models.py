@@ -7,6 +7,12 @@ the PPA), `defaults` (config keys the model needs, e.g. its precision; a swept k
   digits-template      the CIM demo firmware's classifier (firmware/cim/gen_digits.py): nearest class mean on
                        sklearn's handwritten digits as one 65x10 int16 MVM; accuracy on the 297 test images
                        (data set images 1500..1796; the class means come from images 0..1499)
+  qnn:mlp, qnn:cnn      the main demo's int8 networks (tools/qnn: trained at build time, imported from ONNX and
+                       quantized), every MVM through cimsim exactly as the firmware issues them to the CIM
+                       peripheral (tiles of at most 128x128 weights, 50 images per layer pass, partial sums
+                       added on the CPU); accuracy on the 450-image test split, plus the summed per-START energy
+                       and latency the peripheral's metric registers would show. Needs the dynperiph build tree
+                       (build/qnn, tools/qnn). `cimsim sweep --firmware` runs the real firmware on QEMU instead.
   vgg8                 NeuroSim's VGG-8 (NetWork_VGG8.csv shapes), PPA only
   neurosim:PATH        a NeuroSim-format network: PATH = NetWork.csv (or a directory holding it) with, if
                        present next to it, weight<L>.csv / input<L>.csv for every layer; the functional run
@@ -51,6 +57,91 @@ class DigitsTemplate:
         r = cimsim.mvm(self.W, self.X, config)
         pred = np.argmax(r["outputs"], axis=1)
         return {"accuracy": float(np.mean(pred == self.y))}
+
+
+def fnv1a(values, h=0x811C9DC5):
+    """FNV-1a over int32 values' little-endian bytes (firmware/qnn/qnn.c qnn_fnv1a)."""
+    for b in np.ascontiguousarray(values, "<i4").tobytes():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _build_paths():
+    try:
+        from . import _paths
+    except ImportError:
+        raise cimsim.Error("cimsim sweep: this cimsim package has no build tree (_paths.py): the qnn models and "
+                           "--firmware need the dynperiph build") from None
+    return _paths
+
+
+class QnnNetwork:
+    """One of tools/qnn's int8 networks, its MVMs on cimsim as firmware/qnn/qnn.c issues them to the peripheral."""
+    TILE_ROWS = TILE_COLS = 128      # firmware/qnn/qnn_demo.c defaults (tile=128x128, batch=50)
+    BATCH = 50
+    MAX_ELEMENTS = 1 << 20           # weights, inputs and result words per START (peripherals/cim/REGISTERS.md)
+
+    def __init__(self, which):
+        import sys
+
+        paths = _build_paths()
+        qdir = os.path.join(paths.BUILD_DIR, "qnn")
+        onnx_path, split = os.path.join(qdir, f"{which}.onnx"), os.path.join(qdir, "digits_split.npz")
+        if not which.isidentifier() or not os.path.isfile(onnx_path) or not os.path.isfile(split):
+            raise cimsim.Error(f"cimsim sweep: model 'qnn:{which}': no {onnx_path} and {split} (the networks are "
+                               "mlp and cnn, made by the build target qnn-models)")
+        tools = os.path.join(paths.SOURCE_DIR, "tools", "qnn")
+        if tools not in sys.path:
+            sys.path.insert(0, tools)
+        import onnx_import
+
+        with np.load(split) as d:
+            x_calib, x_test, y_test = d["x_calib"], d["x_test"], d["y_test"]
+        self.net = onnx_import.import_model(onnx_path, which, x_calib)
+        self.which = which
+        self.name = f"qnn:{which}"
+        self.xq = self.net.quantize_input(x_test)
+        self.y = np.asarray(y_test)
+        net_csv = os.path.join(qdir, "neurosim", which, "NetWork.csv")  # the same build step writes it
+        self.layers = [list(map(int, map(float, line.split(",")[:8]))) for line in open(net_csv) if line.strip()]
+        self.defaults = {}
+
+    def cim_mvm(self, config, totals):
+        tr, tc = self.TILE_ROWS, self.TILE_COLS
+
+        def mvm(x, w):
+            v, r = x.shape
+            c = w.shape[1]
+            rt, ct = min(tr, r), min(tc, c)
+            vt = min(v, self.MAX_ELEMENTS // rt, self.MAX_ELEMENTS // ct)
+            acc = np.zeros((v, c), np.int64)
+            for r0 in range(0, r, rt):
+                for c0 in range(0, c, ct):
+                    wt = np.ascontiguousarray(w[r0:r0 + rt, c0:c0 + ct])
+                    for v0 in range(0, v, vt):
+                        res = cimsim.mvm(wt, np.ascontiguousarray(x[v0:v0 + vt, r0:r0 + rt], np.int8), config)
+                        acc[v0:v0 + vt, c0:c0 + ct] += res["outputs"]
+                        m = res["metrics"]
+                        totals["starts"] += 1
+                        totals["energy_pj"] += m.get("energy_pj", 0.0)
+                        totals["latency_ns"] += m.get("latency_ns", 0.0)
+            return acc
+        return mvm
+
+    def logits(self, config, n=None):
+        """int32 logits of the first n test images (all by default), and the per-START metric totals."""
+        xq = self.xq[:n] if n else self.xq
+        totals = {"starts": 0, "energy_pj": 0.0, "latency_ns": 0.0}
+        mvm = self.cim_mvm(config, totals)
+        out = [self.net.run_int(xq[i:i + self.BATCH], mvm=mvm) for i in range(0, len(xq), self.BATCH)]
+        return np.concatenate(out), totals
+
+    def evaluate(self, config, images=None):
+        lg, t = self.logits(config, images)
+        n = len(lg)
+        return {"accuracy": float(np.mean(lg.argmax(1) == self.y[:n])), "cim.starts": t["starts"],
+                "cim.energy_pj_per_image": t["energy_pj"] / n, "cim.latency_ns_per_image": t["latency_ns"] / n,
+                "cim.logits_fnv": "0x%08x" % fnv1a(lg)}
 
 
 class NeuroSimNetwork:
@@ -111,8 +202,10 @@ def load_model(spec):
         return DigitsTemplate()
     if spec == "vgg8":
         return Vgg8()
+    if spec.startswith("qnn:"):
+        return QnnNetwork(spec[len("qnn:"):])
     if spec.startswith("neurosim:"):
         return NeuroSimNetwork(spec[len("neurosim:"):])
     if spec.startswith("python:"):
         return _python_model(spec[len("python:"):])
-    raise cimsim.Error(f"cimsim sweep: unknown model '{spec}' (digits-template, vgg8, neurosim:PATH or python:FILE.py)")
+    raise cimsim.Error(f"cimsim sweep: unknown model '{spec}' (digits-template, qnn:mlp, qnn:cnn, vgg8, neurosim:PATH or python:FILE.py)")

@@ -3,6 +3,7 @@
   cimsim sweep --model digits-template --param cell=sram,rram --param adc_bits=3..8 \\
                --param parallel_rows=16,32,64,128 --param program_sigma=0:0.1 --lhs 1000 --seed 1 \\
                --out sweep.csv [--workers 2 | --scheduler tcp://HOST:8786 | --workers 0] [--plots PREFIX]
+  cimsim sweep --model qnn:mlp --firmware --param adc_bits=3..6 --out fw.csv   (the firmware on QEMU per point)
 
 Points: --grid (the cartesian product of every --param's values), --random N or --lhs N (seeded uniform /
 Latin-hypercube sample). A --param is KEY=a,b,c (values), KEY=lo..hi (integers lo to hi), KEY=lo:hi (real
@@ -11,6 +12,13 @@ Per point: the model's PPA through cimsim's network report (every scalar field, 
 metrics.energy_pj or total.tops_per_w) and the model's functional results (e.g. accuracy), one row per point
 in --out (CSV), with `pareto` marking the points no other point beats on every objective (accuracy up;
 energy, latency, area down). A point whose config is invalid gets its one-line error in `error`.
+
+--firmware (models qnn:mlp and qnn:cnn): per point the real firmware (firmware/qnn) runs on QEMU with the CIM
+plugin's one operation configured with the point's keys (cimsim/python/cimsim/firmware.py; one QEMU per task):
+`accuracy` is the guest's, `cim.energy_pj_per_image` / `cim.latency_ns_per_image` are what it read from the
+peripheral's metric registers, `cim.starts` its STARTs, `cim.logits_fnv` a hash of its logits. Without
+--firmware the qnn models compute the same columns with cimsim in the sweep's process, issuing the same MVMs
+(equal to the guest's bit for bit; a test checks it). --images N: only the first N test images.
 
 Engine: Dask. Default a LocalCluster of --workers processes (1 thread each) on this machine; --scheduler
 tcp://HOST:PORT uses an existing cluster (the model spec must be loadable on every worker); --workers 0 runs
@@ -36,8 +44,8 @@ from cimsim.models import load_model
 OBJECTIVES = [  # (column candidates, first present wins; +1 = maximize, -1 = minimize)
     (["accuracy"], +1),
     (["rms_error"], -1),
-    (["dyn_energy_pj_per_image", "energy_pj_per_image", "metrics.energy_pj"], -1),
-    (["latency_ns_per_image", "metrics.latency_ns"], -1),
+    (["cim.energy_pj_per_image", "dyn_energy_pj_per_image", "energy_pj_per_image", "metrics.energy_pj"], -1),
+    (["cim.latency_ns_per_image", "latency_ns_per_image", "metrics.latency_ns"], -1),
     (["area_um2", "metrics.area_um2"], -1),
 ]
 TOPS_W = ["tops_per_w", "total.tops_per_w"]
@@ -122,8 +130,11 @@ def make_points(params, mode, n, seed):
     return [{p.key: p.at(u[i, j]) for j, p in enumerate(params)} for i in range(n)]
 
 
-def point_id(point):
-    return hashlib.sha1(json.dumps(point, sort_keys=True).encode()).hexdigest()[:16]
+def point_id(point, mode=""):
+    """A point's id in --out: a hash of its keys (and, for --firmware, of the mode: a resumed firmware sweep never
+    takes a functional model's row for the guest's)."""
+    key = json.dumps(point, sort_keys=True) + (f"|{mode}" if mode else "")
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------- one point
@@ -138,10 +149,13 @@ def _flatten(d, prefix, out):
             out[name] = v
 
 
-def evaluate_point(model_spec, fixed, point):
-    """One design point: a dict row (point keys, PPA columns, model results, error, eval_s)."""
+def evaluate_point(model_spec, fixed, point, opts=None):
+    """One design point: a dict row (point keys, PPA columns, model results, error, eval_s). opts: "images" (the
+    first N test images), "firmware" ({"qemu", "timeout_s"}: the real firmware on QEMU instead of the model)."""
+    opts = opts or {}
+    fw = opts.get("firmware")
     t0 = time.perf_counter()
-    row = {"point_id": point_id(point), **point}
+    row = {"point_id": point_id(point, "firmware" if fw else ""), **point}
     try:
         model = load_model(model_spec)
         cfg = {**model.defaults, **fixed, **point, "threads": 1}
@@ -150,7 +164,15 @@ def evaluate_point(model_spec, fixed, point):
         ppa = {}
         _flatten(report, "", ppa)
         row.update(ppa)
-        row.update(model.evaluate(cfg))
+        if fw:
+            from cimsim.firmware import Firmware
+
+            run_cfg = {k: v for k, v in cfg.items() if k != "threads"}
+            row.update(Firmware(fw.get("qemu"), fw.get("timeout_s", 600.0)).run(model.which, run_cfg, opts.get("images")))
+        elif opts.get("images"):
+            row.update(model.evaluate(cfg, images=opts["images"]))
+        else:
+            row.update(model.evaluate(cfg))
         row["error"] = ""
     except cimsim.Error as e:
         row["error"] = str(e)
@@ -158,8 +180,8 @@ def evaluate_point(model_spec, fixed, point):
     return row
 
 
-def evaluate_batch(model_spec, fixed, points):
-    return [evaluate_point(model_spec, fixed, p) for p in points]
+def evaluate_batch(model_spec, fixed, points, opts=None):
+    return [evaluate_point(model_spec, fixed, p, opts) for p in points]
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -303,15 +325,15 @@ def chunks(seq, n):
         yield seq[i:i + n]
 
 
-def run_serial(model_spec, fixed, todo, batch, sink):
+def run_serial(model_spec, fixed, todo, batch, sink, opts):
     for b in chunks(todo, batch):
-        sink(evaluate_batch(model_spec, fixed, b))
+        sink(evaluate_batch(model_spec, fixed, b, opts))
 
 
-def run_dask(client, model_spec, fixed, todo, batch, sink):
+def run_dask(client, model_spec, fixed, todo, batch, sink, opts):
     from distributed import as_completed
 
-    futures = [client.submit(evaluate_batch, model_spec, fixed, b, pure=False, retries=3)
+    futures = [client.submit(evaluate_batch, model_spec, fixed, b, opts, pure=False, retries=3)
                for b in chunks(todo, batch)]
     try:
         for fut in as_completed(futures):
@@ -352,7 +374,13 @@ def main(argv=None):
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this existing Dask cluster")
     ap.add_argument("--batch", type=int, default=0, help="points per Dask task (default: about 8 tasks per worker)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
-    ap.add_argument("--firmware", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--firmware", action="store_true",
+                    help="per point, the real firmware on QEMU with the CIM plugin configured for it (one QEMU per "
+                         "point; models qnn:mlp and qnn:cnn): the guest's accuracy and metric-register energy")
+    ap.add_argument("--images", type=int, metavar="N", help="qnn models: only the first N test images (default all 450)")
+    ap.add_argument("--qemu", metavar="PATH", help="--firmware: qemu-system-arm (default $DYNPERIPH_TEST_QEMU, else "
+                                                   "the one the build was configured with)")
+    ap.add_argument("--fw-timeout", type=float, default=600.0, metavar="S", help="--firmware: seconds per QEMU run (default 600)")
     args = ap.parse_args(argv)
     try:
         return sweep(args)
@@ -362,8 +390,6 @@ def main(argv=None):
 
 
 def sweep(args):
-    if args.firmware:
-        raise SweepError("cimsim sweep: --firmware (the firmware on QEMU per point) is not implemented yet")
     if args.workers < 0 or args.batch < 0:
         raise SweepError("cimsim sweep: --workers and --batch must be >= 0")
     if not args.param:
@@ -386,9 +412,26 @@ def sweep(args):
         if k not in known:
             cimsim.resolve({k: 0})  # raises the key table's "unknown config key ... (did you mean ...)"
     model = load_model(args.model)  # a bad model spec fails here, once, not per point
+    opts = {}
+    if args.images is not None:
+        if not hasattr(model, "xq"):
+            raise SweepError(f"cimsim sweep: --images applies to the qnn models, not to {model.name}")
+        if not 1 <= args.images <= len(model.xq):
+            raise SweepError(f"cimsim sweep: --images {args.images}: the model has 1..{len(model.xq)} test images")
+        opts["images"] = args.images
+    if args.firmware:
+        from cimsim.firmware import Firmware
+
+        if getattr(model, "which", None) not in ("mlp", "cnn"):
+            raise SweepError(f"cimsim sweep: --firmware runs the demo firmware's networks: --model qnn:mlp or qnn:cnn, "
+                             f"not {model.name}")
+        if not args.fw_timeout > 0:
+            raise SweepError("cimsim sweep: --fw-timeout must be > 0 seconds")
+        Firmware(args.qemu, args.fw_timeout)  # missing QEMU / plugin / firmware: one error here, not per point
+        opts["firmware"] = {"qemu": args.qemu, "timeout_s": args.fw_timeout}
     mode, n = ("random", args.random) if args.random else ("lhs", args.lhs) if args.lhs else ("grid", 0)
     points = make_points(params, mode, n, args.seed)
-    order = [point_id(p) for p in points]
+    order = [point_id(p, "firmware" if args.firmware else "") for p in points]
     unique = dict(zip(order, points))
     done = read_existing(args.out)
     todo = [p for pid, p in unique.items() if pid not in done]
@@ -417,13 +460,13 @@ def sweep(args):
     interrupted = False
     try:
         if todo and args.workers == 0 and not args.scheduler:
-            run_serial(args.model, fixed, todo, max(1, args.batch or 64), sink)
+            run_serial(args.model, fixed, todo, max(1, args.batch or (1 if args.firmware else 64)), sink, opts)
         elif todo:
             client, cluster = open_client(args)
             t_start = time.perf_counter() - t0
             nw = max(1, len(client.scheduler_info().get("workers", {})) or args.workers or 1)
-            batch = args.batch or max(1, min(256, len(todo) // (8 * nw) or 1))
-            run_dask(client, args.model, fixed, todo, batch, sink)
+            batch = args.batch or (1 if args.firmware else max(1, min(256, len(todo) // (8 * nw) or 1)))
+            run_dask(client, args.model, fixed, todo, batch, sink, opts)
     except KeyboardInterrupt:
         interrupted = True
     finally:
