@@ -244,8 +244,7 @@ std::string generate_embed(const std::string &text, const std::string &svd_name,
           << (p->interrupts.empty() ? "false" : "true") << ", " << hex(p->base) << "ULL, "
           << (p->interrupts.empty() ? 0u : p->interrupts.front().value) << "u};\n";
     }
-    o << "
-      << "} // namespace dynperiph\n";
+    o << "} // namespace dynperiph\n";
     return o.str();
 }
 
