@@ -504,7 +504,7 @@ static MemTxResult __attribute__((noinline)) dp_mmio_debug_read(DynPeriphState *
 /* Debug access: flagged as one, or from outside any vCPU while the VM is stopped (gdbstub). */
 static inline bool dp_is_debug_access(MemTxAttrs attrs)
 {
-    return attrs.debug || (!current_cpu && !runstate_is_running());
+    return DP_ATTRS_DEBUG(attrs) || (!current_cpu && !runstate_is_running());
 }
 
 static MemTxResult dp_mmio_read(void *opaque, hwaddr addr, uint64_t *data, unsigned size,
@@ -513,7 +513,7 @@ static MemTxResult dp_mmio_read(void *opaque, hwaddr addr, uint64_t *data, unsig
     DynPeriphState *s = opaque;
     DPGen *g = s->gen;
 
-    if (unlikely(!current_cpu || attrs.debug) && dp_is_debug_access(attrs)) {
+    if (unlikely(!current_cpu || DP_ATTRS_DEBUG(attrs)) && dp_is_debug_access(attrs)) {
         return dp_mmio_debug_read(s, addr, data, size);
     }
     if (unlikely(!dp_callable(s, "read", addr))) {

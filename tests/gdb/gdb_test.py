@@ -4,12 +4,12 @@
 
 Starts QEMU halted (-S) with its gdbstub on a free local TCP port and two dynperiph devices:
 bench-regkinds.so (has DYNPERIPH_CAP_PEEK) at 0x40120000 and test-periph.so (no peek) at 0x40121000.
-gdb, in batch mode: breaks at main, steps over source lines, prints a variable, breaks in
+gdb, in batch mode: breaks at main, steps over a source line, prints a variable, breaks in
 dp_gdb_probe, reads the peripheral registers twice with x/ (same values both times: no side effects;
-the hooked register shows its stored value, the read-to-clear one keeps its value), fails to read the
-plugin without peek ("Cannot access memory"), single-steps an instruction and continues. The firmware
-then reads the registers itself and exits 0 only if the debugger's reads changed nothing; QEMU's exit
-status is that value. Prints both transcripts; exit status 0 = pass.
+the hooked register shows its stored value, the read-to-clear one keeps its value), single-steps an
+instruction, fails to read the plugin without peek ("Cannot access memory"; last, since an error ends
+gdb's batch script) and detaches, which lets QEMU run on. The firmware then reads the registers
+itself and exits 0 only if the debugger's reads changed nothing; QEMU's exit status is that value. Prints both transcripts; exit status 0 = pass.
 """
 import argparse
 import re
@@ -40,19 +40,17 @@ def main():
 set confirm off
 target remote 127.0.0.1:{port}
 break main
-continue
-next
-next
-print dp_gdb_counter
 break dp_gdb_probe
 continue
+next
+print dp_gdb_counter
+continue
 print dp_gdb_counter
 x/3wx 0x40120000
 x/3wx 0x40120000
-x/wx 0x40121000
 stepi
 info registers pc
-continue
+x/wx 0x40121000
 """
     with tempfile.NamedTemporaryFile("w", suffix=".gdb") as f:
         f.write(script)

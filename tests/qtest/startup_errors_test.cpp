@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 using dp::qtest::plugin;
 using dp::qtest::run_qemu;
 namespace fs = std::filesystem;
@@ -248,8 +250,8 @@ TEST(DynperiphPlacement, SvdGivesTheDefaultAddressAndIrq)
     // crc-dma.svd: <baseAddress>0x40110000, <interrupt> 16. No addr=, no irq=.
     dp::qtest::Qemu q({"-device", "dynperiph,id=crc,plugin=" + plugin("crc-dma")});
     EXPECT_EQ(q.readl(0x40110000), 0x43524344u);  // ID "CRCD"
-    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "addr"), 0x40110000u);
-    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "irq"), 16u);
+    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "addr").get<uint64_t>(), 0x40110000u);
+    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "irq").get<uint64_t>(), 16u);
     EXPECT_EQ(q.stderr_text(), "");  // IRQ 16 is free on mps2-an385: no warning
 }
 

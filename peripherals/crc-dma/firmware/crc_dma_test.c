@@ -15,6 +15,7 @@
 #include "crc-dma.h"
 #include "dp/board.h"
 #include "dp/cm3.h"
+#include "dp/semihost.h"
 #include "dp/test.h"
 
 /* Plugin defaults (crc-dma.cpp): clock_hz 50 MHz, 1 cycle per byte, 16 setup cycles. */
@@ -249,8 +250,25 @@ static void test_errors(void)
     CHECK_EQ(CRC_DMA->RESULT, SW_CRC32(src, 100));
 }
 
+/* Run with the device's secure=off on mps2-an505 (argument "expect-blocked"): the RAM at the Secure
+ * alias is behind an MPC that lets only Secure transactions through, so a Non-secure bus master's DMA
+ * there must fail (SRC_FAULT), while the CPU (Secure) reads it fine. */
+static int test_blocked(void)
+{
+    DP_TEST_CASE("Non-secure DMA into Secure RAM is refused");
+    fill(src, 64, 5);
+    start(src, 64, 0);
+    CHECK_EQ(wait_poll() & (CRC_DMA_STATUS_DONE_Msk | CRC_DMA_STATUS_ERROR_Msk), CRC_DMA_STATUS_ERROR_Msk);
+    CHECK_EQ(CRC_DMA->ERRCODE & CRC_DMA_ERRCODE_CODE_Msk, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
+    return dp_test_finish();
+}
+
 int main(void)
 {
+    char args[512], *argv[4];
+    if (dp_semihost_args(args, sizeof args, argv, 4) == 1 && strcmp(argv[0], "expect-blocked") == 0) {
+        return test_blocked();
+    }
     printf("crc-dma firmware test on %s (CRC_DMA at 0x%08lx, IRQ %d)\n", DP_BOARD_NAME,
            (unsigned long)CRC_DMA_BASE, CRC_DMA_IRQn);
     test_identity();

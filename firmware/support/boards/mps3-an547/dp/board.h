@@ -15,7 +15,7 @@
 #define DP_RAM_BASE       0x21000000u /* .data, .bss, heap, stack */
 #define DP_RAM_SIZE       0x00400000u
 #define DP_RAM_END        0x21400000u /* contiguous RAM ends here: a DMA running past it fails */
-#define DP_NOT_RAM_ADDR   0x70000000u /* nothing there: DMA must fail */
+#define DP_NOT_RAM_ADDR   0x0c000000u /* a hole in the CPU's view (0x60000000.. is DDR): DMA must fail */
 #define DP_PLUGIN_WINDOW_BASE 0x40120000u /* free MMIO window for dynperiph devices */
 #define DP_PLUGIN_WINDOW_SIZE 0x00010000u
 #define DP_IRQ_FREE_A     100        /* NVIC inputs no board device drives */
