@@ -1,17 +1,21 @@
-# Firmware for QEMU's mps2-an385 (Cortex-M3), cross-built with Debian's gcc-arm-none-eabi + newlib.
+# Firmware for QEMU Cortex-M boards (firmware/support/boards/<board>: mps2-an385, mps2-an386,
+# mps2-an505, mps3-an547, netduinoplus2), cross-built with Debian's gcc-arm-none-eabi + newlib.
+# The board of a firmware is its BOARD argument, else the cache option DYNPERIPH_BOARD (default
+# mps2-an385); DYNPERIPH_BOARDS lists every supported board.
 #
-#   dynperiph_add_firmware(<name> SOURCES <src>... [INCLUDES <dir>...] [DEFINES <def>...]
-#                          [DEPENDS <host target>...])
+#   dynperiph_add_firmware(<name> SOURCES <src>... [BOARD <board>] [INCLUDES <dir>...]
+#                          [DEFINES <def>...] [DEPENDS <host target>...])
 #     Builds ${DYNPERIPH_FIRMWARE_DIR}/<name>.elf from C sources linked with firmware/support (startup,
-#     linker script, semihosting, newlib syscalls, UART0, NVIC helpers, test framework). Relative
-#     paths are relative to the calling folder. DEPENDS names host targets (e.g. a generated header's
-#     target `crc-dma-header`) that must be built first; put the generated header's folder in INCLUDES.
+#     the board's linker script and dp/board.h, semihosting, newlib syscalls, console, NVIC helpers,
+#     test framework). Relative paths are relative to the calling folder. DEPENDS names host targets
+#     (e.g. a generated header's target `crc-dma-header`) that must be built first; put the generated
+#     header's folder in INCLUDES.
 #
 #   dynperiph_add_firmware_test(NAME <test> FIRMWARE <name> [QEMU_ARGS <arg>...] [TIMEOUT <s>]
 #                               [ICOUNT <shift>] [EXPECT_EXIT <status>] [EXPECT_OUTPUT <regex>...]
 #                               [LABELS <label>...])
 #     Registers a CTest test (only if DYNPERIPH_QEMU is set) that runs
-#       ${DYNPERIPH_QEMU} -M mps2-an385 -nographic -semihosting-config enable=on,target=native
+#       ${DYNPERIPH_QEMU} -M <the firmware's board> -nographic -semihosting-config enable=on,target=native
 #                         -kernel <elf> [-icount shift=<shift>,align=off,sleep=off] <QEMU_ARGS>
 #     and passes iff QEMU's exit status (the firmware's semihosting exit code, i.e. main()'s return
 #     value) equals EXPECT_EXIT (default 0) and the output matches every EXPECT_OUTPUT regex.
@@ -22,12 +26,41 @@
 # the host tree and is incremental, so editing one firmware source recompiles and relinks only that
 # firmware. The ExternalProject is set up once, at the end of the top-level CMakeLists.txt (deferred
 # call), so firmware may be added from any folder in any order.
+# The board list is set in every including directory (a plain variable is directory-scoped).
+file(GLOB _dp_board_files RELATIVE "${CMAKE_CURRENT_LIST_DIR}/../firmware/support/boards"
+     "${CMAKE_CURRENT_LIST_DIR}/../firmware/support/boards/*/board.cmake")
+set(DYNPERIPH_BOARDS "")
+foreach(_f IN LISTS _dp_board_files)
+  cmake_path(GET _f PARENT_PATH _b)
+  list(APPEND DYNPERIPH_BOARDS "${_b}")
+endforeach()
+list(SORT DYNPERIPH_BOARDS)
+set(DYNPERIPH_BOARD "mps2-an385" CACHE STRING "Board of firmware that names none (one of: ${DYNPERIPH_BOARDS})")
+set_property(CACHE DYNPERIPH_BOARD PROPERTY STRINGS ${DYNPERIPH_BOARDS})
+if(NOT DYNPERIPH_BOARD IN_LIST DYNPERIPH_BOARDS)
+  message(FATAL_ERROR "DYNPERIPH_BOARD=${DYNPERIPH_BOARD} is not a supported board (${DYNPERIPH_BOARDS})")
+endif()
+
+
 include_guard(GLOBAL)
 include(ExternalProject)
 
 set_property(GLOBAL PROPERTY DYNPERIPH_FW_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
-option(DYNPERIPH_FIRMWARE "Cross-build the mps2-an385 firmware (needs gcc-arm-none-eabi)" ON)
+option(DYNPERIPH_FIRMWARE "Cross-build the firmware (needs gcc-arm-none-eabi)" ON)
+# dynperiph_board_info(<board> <prefix>): <prefix>_MACHINE, _CONSOLE, _WINDOW (a free MMIO window for
+# dynperiph devices), _IRQ_A, _IRQ_B (free NVIC inputs) from firmware/support/boards/<board>/board.cmake.
+function(dynperiph_board_info board prefix)
+  get_property(fwcmake GLOBAL PROPERTY DYNPERIPH_FW_CMAKE_DIR)
+  set(f "${fwcmake}/../firmware/support/boards/${board}/board.cmake")
+  if(NOT EXISTS "${f}")
+    message(FATAL_ERROR "dynperiph: unknown board '${board}' (supported: ${DYNPERIPH_BOARDS})")
+  endif()
+  include("${f}")
+  foreach(k MACHINE CONSOLE WINDOW IRQ_A IRQ_B)
+    set(${prefix}_${k} "${DP_BOARD_${k}}" PARENT_SCOPE)
+  endforeach()
+endfunction()
 cmake_host_system_information(RESULT _dp_cores QUERY NUMBER_OF_LOGICAL_CORES)
 set(DYNPERIPH_FIRMWARE_JOBS "${_dp_cores}" CACHE STRING "Parallel jobs of the firmware cross build")
 
@@ -52,7 +85,13 @@ function(_dynperiph_fw_schedule)
 endfunction()
 
 function(dynperiph_add_firmware name)
-  cmake_parse_arguments(PARSE_ARGV 1 FW "" "" "SOURCES;INCLUDES;DEFINES;DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 1 FW "" "BOARD" "SOURCES;INCLUDES;DEFINES;DEPENDS")
+  if(NOT FW_BOARD)
+    set(FW_BOARD "${DYNPERIPH_BOARD}")
+  endif()
+  if(NOT FW_BOARD IN_LIST DYNPERIPH_BOARDS)
+    message(FATAL_ERROR "dynperiph_add_firmware(${name}): unknown BOARD '${FW_BOARD}' (supported: ${DYNPERIPH_BOARDS})")
+  endif()
   if(FW_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dynperiph_add_firmware(${name}): unexpected arguments: ${FW_UNPARSED_ARGUMENTS}")
   endif()
@@ -80,6 +119,7 @@ function(dynperiph_add_firmware name)
   set_property(GLOBAL PROPERTY DYNPERIPH_FW_${name}_INCLUDES "${incs}")
   set_property(GLOBAL PROPERTY DYNPERIPH_FW_${name}_DEFINES "${FW_DEFINES}")
   set_property(GLOBAL PROPERTY DYNPERIPH_FW_${name}_DEPENDS "${FW_DEPENDS}")
+  set_property(GLOBAL PROPERTY DYNPERIPH_FW_${name}_BOARD "${FW_BOARD}")
   _dynperiph_fw_schedule()
 endfunction()
 
@@ -101,7 +141,12 @@ function(dynperiph_add_firmware_test)
   if(NOT DEFINED FT_EXPECT_EXIT)
     set(FT_EXPECT_EXIT 0)
   endif()
-  set(qemu_cmd "${DYNPERIPH_QEMU}" -M mps2-an385 -nographic
+  get_property(board GLOBAL PROPERTY DYNPERIPH_FW_${FT_FIRMWARE}_BOARD)
+  if(NOT board)
+    message(FATAL_ERROR "dynperiph_add_firmware_test(${FT_NAME}): add firmware '${FT_FIRMWARE}' first")
+  endif()
+  dynperiph_board_info(${board} _b)
+  set(qemu_cmd "${DYNPERIPH_QEMU}" -M ${_b_MACHINE} -nographic
       -semihosting-config enable=on,target=native -kernel "${DYNPERIPH_FIRMWARE_DIR}/${FT_FIRMWARE}.elf")
   if(DEFINED FT_ICOUNT)
     list(APPEND qemu_cmd -icount "shift=${FT_ICOUNT},align=off,sleep=off")
@@ -121,7 +166,7 @@ function(dynperiph_add_firmware_test)
                    -DTIMEOUT=${FT_TIMEOUT} -P "${root}/firmware/run-firmware-test.cmake" -- ${qemu_cmd})
   math(EXPR ctest_timeout "${FT_TIMEOUT} + 10")
   set_tests_properties(${FT_NAME} PROPERTIES TIMEOUT ${ctest_timeout}
-                       LABELS "firmware;${FT_LABELS}"
+                       LABELS "firmware;${board};${FT_LABELS}"
                        REQUIRED_FILES "${DYNPERIPH_FIRMWARE_DIR}/${FT_FIRMWARE}.elf")
 endfunction()
 
@@ -153,10 +198,10 @@ function(_dynperiph_firmware_finalize)
   set(byproducts "")
   set(host_deps "")
   foreach(name IN LISTS names)
-    foreach(kind SOURCES INCLUDES DEFINES DEPENDS)
+    foreach(kind SOURCES INCLUDES DEFINES DEPENDS BOARD)
       get_property(${kind} GLOBAL PROPERTY DYNPERIPH_FW_${name}_${kind})
     endforeach()
-    string(APPEND manifest "dynperiph_cross_firmware(${name}\n")
+    string(APPEND manifest "dynperiph_cross_firmware(${name} BOARD ${BOARD}\n")
     foreach(kind SOURCES INCLUDES DEFINES)
       if(${kind})
         string(APPEND manifest "  ${kind}")

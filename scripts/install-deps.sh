@@ -14,6 +14,8 @@ PKGS=(
   dpkg-dev meson python3 python3-venv python3-setuptools libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev flex bison
   # firmware
   gcc-arm-none-eabi libnewlib-arm-none-eabi
+  # debugging firmware on QEMU (tests/gdb: gdb-multiarch attached to the gdbstub)
+  gdb-multiarch
   # data and charts
   python3-sklearn python3-scipy python3-matplotlib python3-onnx python3-pytest
   # benchmarks: P2 instruction counts (bench/overhead/callgrind)

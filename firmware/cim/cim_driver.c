@@ -10,7 +10,7 @@ static volatile int cim_irq_seen;
 
 /* Level-triggered line: high while CTRL.IE and (DONE or ERROR). The handler drops IE (keeping DONE /
  * ERROR for the driver to read) so the line goes low. */
-void IRQ17_Handler(void)
+void DP_IRQ_HANDLER(CIM_IRQn)(void)
 {
     CIM->CTRL = CIM->CTRL & ~CIM_CTRL_IE_Msk;
     cim_irq_seen = 1;
@@ -102,11 +102,11 @@ int cim_run(const cim_job_t *job, uint32_t *out, size_t out_cap, cim_result_t *r
 int cim_run_irq(const cim_job_t *job, uint32_t *out, size_t out_cap, cim_result_t *res)
 {
     cim_irq_seen = 0;
-    dp_nvic_clear_pending(DP_IRQ_CIM);
-    dp_nvic_enable_irq(DP_IRQ_CIM);
+    dp_nvic_clear_pending(CIM_IRQn);
+    dp_nvic_enable_irq(CIM_IRQn);
     program(job, CIM_CTRL_IE_Msk);
     DP_WAIT_UNTIL(cim_irq_seen);
-    dp_nvic_disable_irq(DP_IRQ_CIM);
+    dp_nvic_disable_irq(CIM_IRQn);
     if (res)
         res->busy_polls = 0;
     int rc = collect(job, CIM->STATUS, out, out_cap, res);

@@ -9,7 +9,7 @@
  *
  * Both variants program the registers in the published order -- configuration, then WSR (weight start
  * address), WER (weight end address, exclusive), then the control register -- and wait: cim_run polls
- * STATUS, cim_run_irq enables CTRL.IE and sleeps (WFI) until IRQ 17.
+ * STATUS, cim_run_irq enables CTRL.IE and sleeps (WFI) until its IRQ (CIM_IRQn: the SVD's 17 unless the build overrides it).
  */
 #ifndef DYNPERIPH_CIM_DRIVER_H
 #define DYNPERIPH_CIM_DRIVER_H

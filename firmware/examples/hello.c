@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Smallest dynperiph firmware: printf over UART0, then main's 0 becomes QEMU's exit status. */
+/* Smallest dynperiph firmware: printf on the board's console, then main's 0 becomes QEMU's exit status. */
 #include <stdio.h>
+
+#include "dp/board.h"
 
 int main(void)
 {
-    printf("Hello from dynperiph firmware on mps2-an385 (Cortex-M3)\n");
+    printf("Hello from dynperiph firmware on %s\n", DP_BOARD_NAME);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "dp/console.h"
+#include "dp/board.h"
 #include "dp/semihost.h"
 #include "dp/startup.h"
 #include "dp/uart.h"
@@ -28,11 +29,13 @@ void dp_console_use_semihosting(int on)
 
 void dp_console_write(const char *buf, size_t len)
 {
-    if (console_semihosting) {
-        dp_semihost_write(buf, len);
-    } else {
+#ifdef DP_CONSOLE_UART_BASE
+    if (!console_semihosting) {
         dp_uart_write(DP_UART0, buf, len);
+        return;
     }
+#endif
+    dp_semihost_write(buf, len);
 }
 
 int _write(int fd, const char *buf, int len)
@@ -56,6 +59,9 @@ int _read(int fd, char *buf, int len)
         return -1;
     }
     int n = 0;
+    (void)buf;
+    (void)len;
+#ifdef DP_CONSOLE_UART_BASE
     while (n < len) {
         int c = dp_uart_getc_nonblock(DP_UART0);
         if (c < 0) {
@@ -63,6 +69,7 @@ int _read(int fd, char *buf, int len)
         }
         buf[n++] = (char)c;
     }
+#endif
     return n;
 }
 

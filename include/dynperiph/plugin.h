@@ -26,6 +26,10 @@
  * ABI change log:
  *   1.0  first version: MMIO, reset, DMA, IRQ, virtual clock, timers, logging, blocking work,
  *        save/restore for hot reload.
+ *   1.1  plugin-side capabilities (structs unchanged; a 1.0 plugin keeps working, it just has none):
+ *        desc.get_capability may be called with inst == NULL for plugin-level capabilities (a 1.1
+ *        plugin returns NULL for ids it does not know); DYNPERIPH_CAP_PLACEMENT (default MMIO base and
+ *        first IRQ, plugin level) and DYNPERIPH_CAP_PEEK (side-effect-free debugger reads, per instance).
  */
 #ifndef DYNPERIPH_PLUGIN_H
 #define DYNPERIPH_PLUGIN_H
@@ -39,7 +43,7 @@ extern "C" {
 #endif
 
 #define DYNPERIPH_ABI_MAJOR 1
-#define DYNPERIPH_ABI_MINOR 0
+#define DYNPERIPH_ABI_MINOR 1
 #define DYNPERIPH_ENTRY_SYMBOL "dynperiph_plugin_entry"
 
 #if defined(_WIN32)
@@ -169,6 +173,32 @@ typedef struct dp_plugin_desc {
     /* Optional plugin capabilities by id; may be NULL. */
     const void *(*get_capability)(dp_instance *inst, const char *id);
 } dp_plugin_desc;
+
+/*
+ * Plugin capability DYNPERIPH_CAP_PLACEMENT (ABI 1.1), asked for with inst == NULL before any instance
+ * exists: where the plugin's registers and interrupt are meant to be, from its SVD (<baseAddress>,
+ * the first <interrupt>'s <value>). The host uses them when the user gives no addr= / irq=.
+ */
+#define DYNPERIPH_CAP_PLACEMENT "dynperiph.placement/1"
+typedef struct dp_placement {
+    dp_version version;      /* {1, 0} */
+    bool has_base;           /* base is meaningful */
+    bool has_irq;            /* irq is meaningful */
+    uint64_t base;           /* default MMIO base address */
+    uint32_t irq;            /* default first interrupt-controller input */
+} dp_placement;
+
+/*
+ * Instance capability DYNPERIPH_CAP_PEEK (ABI 1.1): a debugger's read (gdbstub, monitor x/xp while the
+ * VM is stopped). It returns the value a guest read would see *without* any side effect: no
+ * read-to-clear, no read hook, no log line, no state change. DP_ERR_BUS if the offset cannot be read
+ * that way (the debugger then shows an access error). A plugin without it is not read by debuggers.
+ */
+#define DYNPERIPH_CAP_PEEK "dynperiph.peek/1"
+typedef struct dp_peek {
+    dp_version version;      /* {1, 0} */
+    dp_status (*peek)(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value);
+} dp_peek;
 
 /*
  * The one exported entry point. `host_abi` is the host's ABI version; the plugin returns its

@@ -19,8 +19,13 @@
 #include "qemu/rcu.h"
 #include "qom/object.h"
 
-/* True if every byte of [addr, addr+len) is guest RAM (for reads also ROM; for writes writable RAM). */
-static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
+/*
+ * True if every byte of [addr, addr+len) is guest RAM in address space `as` seen with `attrs` (for
+ * reads also ROM; for writes writable RAM). IOMMU regions on the way (e.g. an Armv8-M MPC) are
+ * translated with attrs, so a range the MPC blocks for that security state is not RAM.
+ */
+static inline bool dp_guest_range_is_ram_as(AddressSpace *as, MemTxAttrs attrs, uint64_t addr,
+                                            uint64_t len, bool is_write)
 {
     if (len > 0 && addr + len - 1 < addr) {
         return false;                               /* wraps around the address space */
@@ -28,8 +33,7 @@ static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_wr
     RCU_READ_LOCK_GUARD();
     while (len > 0) {
         hwaddr xlat, l = len;
-        MemoryRegion *mr = address_space_translate(&address_space_memory, addr, &xlat, &l,
-                                                   is_write, MEMTXATTRS_UNSPECIFIED);
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, is_write, attrs);
         bool ok = memory_region_is_ram(mr) && !memory_region_is_ram_device(mr);
 
         if (!is_write && memory_region_is_romd(mr)) {
@@ -49,14 +53,26 @@ static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_wr
 }
 
 /* Copies len bytes between buf and guest RAM at addr; false, with nothing moved, if the check fails. */
-static inline bool dp_guest_ram_rw(uint64_t addr, void *buf, uint64_t len, bool is_write)
+static inline bool dp_guest_ram_rw_as(AddressSpace *as, MemTxAttrs attrs, uint64_t addr, void *buf,
+                                      uint64_t len, bool is_write)
 {
-    if (!dp_guest_range_is_ram(addr, len, is_write)) {
+    if (!dp_guest_range_is_ram_as(as, attrs, addr, len, is_write)) {
         return false;
     }
-    return len == 0 ||
-           address_space_rw(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED, buf, len,
-                            is_write) == MEMTX_OK;
+    return len == 0 || address_space_rw(as, addr, attrs, buf, len, is_write) == MEMTX_OK;
+}
+
+/* The same in system memory (the built-in reference device, on mps2-an385 where both agree). */
+static inline bool dp_guest_range_is_ram(uint64_t addr, uint64_t len, bool is_write)
+{
+    return dp_guest_range_is_ram_as(&address_space_memory, MEMTXATTRS_UNSPECIFIED, addr, len,
+                                    is_write);
+}
+
+static inline bool dp_guest_ram_rw(uint64_t addr, void *buf, uint64_t len, bool is_write)
+{
+    return dp_guest_ram_rw_as(&address_space_memory, MEMTXATTRS_UNSPECIFIED, addr, buf, len,
+                              is_write);
 }
 
 /*

@@ -17,6 +17,7 @@
  *   DP_PROP_END                 DEFINE_PROP_END_OF_LIST(),        (nothing: counted by ARRAY_SIZE)
  *   DP_BQL_LOCK() / _UNLOCK()   qemu_mutex_{lock,unlock}_iothread bql_lock / bql_unlock
  *   DP_BQL_LOCKED()             qemu_mutex_iothread_locked        bql_locked
+ *   DP_ATTRS_DEBUG(attrs)       0 (MemTxAttrs has no debug flag)  attrs.debug (debugger access)
  *
  * Outside this header: QEMU's meson source set for system-emulation files is softmmu_ss in 7.2
  * and system_ss in 10.0 (qemu/glue.sh picks the one hw/misc/meson.build uses).
@@ -43,6 +44,7 @@
 #define DP_BQL_LOCK()           bql_lock()
 #define DP_BQL_UNLOCK()         bql_unlock()
 #define DP_BQL_LOCKED()         bql_locked()
+#define DP_ATTRS_DEBUG(attrs)   ((attrs).debug)
 #else
 #define DP_SYSTEM_HEADER(name)  DP_COMPAT_STR(sysemu/name.h)
 #define DP_SYSEMU_HEADER        "sysemu/sysemu.h"
@@ -52,6 +54,7 @@
 #define DP_BQL_LOCK()           qemu_mutex_lock_iothread()
 #define DP_BQL_UNLOCK()         qemu_mutex_unlock_iothread()
 #define DP_BQL_LOCKED()         qemu_mutex_iothread_locked()
+#define DP_ATTRS_DEBUG(attrs)   ((void)(attrs), false)
 #endif
 
 #endif /* DYNPERIPH_COMPAT_H */

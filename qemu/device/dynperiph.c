@@ -10,10 +10,15 @@
  *
  * QEMU interface:
  *  + user-creatable without a bus (like the generic "loader" device):
- *      -device dynperiph,plugin=PATH,addr=BASE[,args=STRING][,irq=N][,watch=on][,id=NAME]
- *  + properties: "plugin" (str, required), "addr" (uint64, base of the MMIO region), "args" (str,
+ *      -device dynperiph,plugin=PATH[,addr=BASE][,args=STRING][,irq=N][,cpu=N][,secure=on|off]
+ *              [,watch=on][,id=NAME]
+ *  + properties: "plugin" (str, required), "addr" (uint64, base of the MMIO region; default the
+ *    plugin's DYNPERIPH_CAP_PLACEMENT, i.e. its SVD's baseAddress; neither = error), "args" (str,
  *    handed to the plugin's create), "irq" (uint32, first interrupt-controller input: plugin line k
- *    drives input irq+k), "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
+ *    drives input irq+k; default the SVD's <interrupt>), "cpu" (uint32, the CPU whose NVIC and view
+ *    of memory the device uses, default 0), "secure" (on/off/auto: DMA as a Secure or Non-secure
+ *    bus master on Armv8-M; auto = Secure when the CPU has TrustZone, as the boards boot),
+ *    "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
  *    default on: run the plugin's init in a forked child first, see dp_trial()), "trial-timeout"
  *    (uint32 seconds, default 10: a trial init taking longer counts as hung)
  *  + QOM properties for hot reload (QMP qom-set/qom-get on /machine/peripheral/NAME):
@@ -24,8 +29,14 @@
  *    board's unimplemented-device placeholders (priority -1000). Accesses of 1, 2, 4 or 8 bytes,
  *    naturally aligned (others are bus errors before they reach the plugin); DP_ERR_BUS from the
  *    plugin is MEMTX_ERROR (a precise BusFault on Cortex-M)
- *  + IRQ lines: the unnamed GPIO inputs of the board's interrupt controller, found through QOM
- *    (/machine/armv7m, else the only "armv7m" or "armv7m_nvic" object)
+ *  + placement (dynperiph-placement.c): a region overlapping RAM, ROM or a board device is refused,
+ *    an IRQ input some board device already drives is a warning; DMA goes through the CPU's
+ *    address space (cpu_get_address_space) with that CPU's secure/non-secure attributes
+ *  + IRQ lines: the unnamed GPIO inputs of the CPU's interrupt controller, found through QOM (the
+ *    "armv7m" container whose child "cpu" the CPU is, else the only "armv7m_nvic" object)
+ *  + debugger reads (MemTxAttrs.debug, or an access from outside any vCPU while the VM is stopped:
+ *    gdbstub, monitor x/xp) never reach the plugin's read(): they go to its DYNPERIPH_CAP_PEEK
+ *    (no side effects) or fail. Debugger writes are ordinary writes.
  *  + reset: qemu_register_reset (a bus-less device is not part of the qdev reset tree)
  *  + trace events: dynperiph_* (hw/misc/trace-events, added by qemu/glue.sh)
  *
@@ -52,9 +63,12 @@
 #include "hw/qdev-properties.h"
 #include DP_SYSTEM_HEADER(reset)
 #include DP_SYSEMU_HEADER
+#include DP_SYSTEM_HEADER(runstate)
+#include "hw/core/cpu.h"
 #include "trace.h"
 #include "dynperiph/plugin.h"
 #include "dynperiph-common.h"
+#include "dynperiph-placement.h"
 #include "dp_memload.h"
 
 #include <dlfcn.h>
@@ -65,6 +79,7 @@
 OBJECT_DECLARE_SIMPLE_TYPE(DynPeriphState, DYNPERIPH)
 
 #define DP_IRQ_NONE         UINT32_MAX
+#define DP_ADDR_NONE        UINT64_MAX    /* addr= not given */
 #define DP_MAX_IRQS         32
 #define DP_RELOAD_RETRY_MS  10    /* save_state said BUSY: try again after this long */
 #define DP_WATCH_DEBOUNCE_MS 50   /* quiet time after the last change of a watched file */
@@ -96,6 +111,7 @@ struct DPGen {
     bool trial;                     /* inside the forked trial child: services are inert */
     uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
     pid_t trial_parent;             /* QEMU's pid, checked by the child after PR_SET_PDEATHSIG */
+    const dp_peek *peek;            /* DYNPERIPH_CAP_PEEK of the instance, NULL if none */
     QLIST_HEAD(, DPTimer) timers;
 };
 
@@ -107,9 +123,13 @@ struct DynPeriphState {
     uint64_t addr;
     char *args;
     uint32_t irq;
+    uint32_t cpu;
+    OnOffAuto secure;
     bool watch;
     bool trial;
     uint32_t trial_timeout_s;
+
+    DPAttach attach;                /* CPU, its address space + attributes, its NVIC */
 
     char *name;                     /* dp_host.instance_name: the id, or dynperiph@ADDR */
     MemoryRegion mmio;
@@ -166,14 +186,19 @@ static void dp_host_init(DPGen *g)
     };
 }
 
-/* ---- DMA: only guest RAM/ROM, checked byte range first -------------------------------------- */
+/*
+ * ---- DMA: only guest RAM/ROM as the device's CPU sees it, checked byte range first -----------
+ * (at->as is the CPU's address space with its secure/non-secure attributes, see dp_attach)
+ */
 
 static dp_status dp_dma(DPGen *g, uint64_t addr, void *buf, size_t len, bool is_write)
 {
+    DPAttach *at = &g->s->attach;
+
     if (is_write && g->trial) {                     /* the trial child discards writes */
-        return dp_guest_range_is_ram(addr, len, true) ? DP_OK : DP_ERR_RANGE;
+        return dp_guest_range_is_ram_as(at->as, at->attrs, addr, len, true) ? DP_OK : DP_ERR_RANGE;
     }
-    return dp_guest_ram_rw(addr, buf, len, is_write) ? DP_OK : DP_ERR_RANGE;
+    return dp_guest_ram_rw_as(at->as, at->attrs, addr, buf, len, is_write) ? DP_OK : DP_ERR_RANGE;
 }
 
 static dp_status dp_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -230,12 +255,13 @@ static bool dp_wire_irqs(DynPeriphState *s, unsigned count, Error **errp)
     if (s->irq == DP_IRQ_NONE || count == 0) {
         return true;                /* plugin lines stay unconnected */
     }
-    intc = dp_find_intc();
+    intc = s->attach.intc;
     if (!intc) {
         error_setg(errp, "plugin %s: irq=%u given but this machine has no interrupt controller "
                    "(NVIC) to connect to", s->plugin, s->irq);
         return false;
     }
+    dp_warn_irqs_in_use(s->plugin, &s->attach, s->irq, count);
     for (i = 0; i < count; i++) {
         g_autofree char *prop = g_strdup_printf("unnamed-gpio-in[%u]", s->irq + i);
         Object *o = object_resolve_path_component(intc, prop);
@@ -454,12 +480,42 @@ static MemTxResult __attribute__((noinline)) dp_mmio_read_traced(DynPeriphState 
     return st == DP_OK ? MEMTX_OK : MEMTX_ERROR;
 }
 
+/*
+ * A debugger's read (gdbstub x/, monitor x/xp): the guest's view must not change behind its back,
+ * so it goes to the plugin's side-effect-free peek, or fails (the debugger shows an access error).
+ */
+static MemTxResult __attribute__((noinline)) dp_mmio_debug_read(DynPeriphState *s, hwaddr addr,
+                                                                 uint64_t *data, unsigned size)
+{
+    DPGen *g = s->gen;
+    dp_status st = DP_ERR_BUS;
+
+    *data = 0;
+    if (g && !g->blocking && g->peek) {
+        st = g->peek->peek(g->inst, addr, size, data);
+    }
+    if (size < 8) {
+        *data &= MAKE_64BIT_MASK(0, size * 8);
+    }
+    trace_dynperiph_read(s->name, addr, size, *data, st);
+    return st == DP_OK ? MEMTX_OK : MEMTX_ERROR;
+}
+
+/* Debug access: flagged as one, or from outside any vCPU while the VM is stopped (gdbstub). */
+static inline bool dp_is_debug_access(MemTxAttrs attrs)
+{
+    return DP_ATTRS_DEBUG(attrs) || (!current_cpu && !runstate_is_running());
+}
+
 static MemTxResult dp_mmio_read(void *opaque, hwaddr addr, uint64_t *data, unsigned size,
                                 MemTxAttrs attrs)
 {
     DynPeriphState *s = opaque;
     DPGen *g = s->gen;
 
+    if (unlikely(!current_cpu || DP_ATTRS_DEBUG(attrs)) && dp_is_debug_access(attrs)) {
+        return dp_mmio_debug_read(s, addr, data, size);
+    }
     if (unlikely(!dp_callable(s, "read", addr))) {
         *data = 0;
         return MEMTX_ERROR;
@@ -572,6 +628,11 @@ static bool dp_instantiate(DPGen *g, const char *args, const DPState *st, Error 
         error_setg(errp, "plugin %s: create failed (args \"%s\"): %s", g->path, args,
                    err[0] ? err : "no reason given");
         return false;
+    }
+    if (g->desc->abi.minor >= 1 && g->desc->get_capability) {
+        const dp_peek *pk = g->desc->get_capability(g->inst, DYNPERIPH_CAP_PEEK);
+
+        g->peek = pk && pk->version.major == 1 && pk->peek ? pk : NULL;
     }
     if (!st) {
         return true;
@@ -989,6 +1050,37 @@ static bool dp_check_overlap(DynPeriphState *s, uint64_t size, Error **errp)
     return true;
 }
 
+/*
+ * addr= and irq= default to the plugin's DYNPERIPH_CAP_PLACEMENT (its SVD's baseAddress and first
+ * <interrupt>); without either, addr= is required: nothing is ever mapped at 0 by default.
+ */
+static bool dp_default_placement(DynPeriphState *s, DPGen *g, Error **errp)
+{
+    const dp_placement *pl = NULL;
+
+    if (g->desc->abi.minor >= 1 && g->desc->get_capability) {
+        pl = g->desc->get_capability(NULL, DYNPERIPH_CAP_PLACEMENT);
+        pl = pl && pl->version.major == 1 ? pl : NULL;
+    }
+    if (s->addr == DP_ADDR_NONE) {
+        if (!pl || !pl->has_base) {
+            error_setg(errp, "plugin %s: no addr= given and the plugin names no default address "
+                       "(no <baseAddress> in its SVD); give addr=BASE", s->plugin);
+            return false;
+        }
+        s->addr = pl->base;
+    }
+    if (s->irq == DP_IRQ_NONE && pl && pl->has_irq && g->desc->irq_count > 0) {
+        s->irq = pl->irq;
+    }
+    if (!DEVICE(s)->id) {
+        g_free(s->name);
+        s->name = g_strdup_printf("dynperiph@0x%" PRIx64, s->addr);
+        g->host.instance_name = s->name;
+    }
+    return true;
+}
+
 static void dp_exit_notify(Notifier *n, void *data);
 
 static void dp_realize(DeviceState *dev, Error **errp)
@@ -996,7 +1088,9 @@ static void dp_realize(DeviceState *dev, Error **errp)
     DynPeriphState *s = DYNPERIPH(dev);
     DPGen *g;
 
-    s->name = dev->id ? g_strdup(dev->id) : g_strdup_printf("dynperiph@0x%" PRIx64, s->addr);
+    s->name = dev->id ? g_strdup(dev->id)
+              : s->addr != DP_ADDR_NONE ? g_strdup_printf("dynperiph@0x%" PRIx64, s->addr)
+                                        : g_strdup("dynperiph");
     if (!s->plugin || !*s->plugin) {
         error_setg(errp, "dynperiph %s: property 'plugin' (path of the plugin .so) is required",
                    s->name);
@@ -1005,11 +1099,16 @@ static void dp_realize(DeviceState *dev, Error **errp)
     if (!s->args) {
         s->args = g_strdup("");
     }
+    if (!dp_attach(s->plugin, s->cpu, s->secure, &s->attach, errp)) {
+        return;
+    }
     g = dp_gen_open(s, s->plugin, s->trial ? s->args : NULL, NULL, errp);
     if (!g) {
         return;
     }
-    if (!dp_check_overlap(s, g->desc->mmio_size, errp) ||
+    if (!dp_default_placement(s, g, errp) ||
+        !dp_check_overlap(s, g->desc->mmio_size, errp) ||
+        !dp_region_is_free(s->plugin, &s->attach, s->addr, g->desc->mmio_size, errp) ||
         !dp_wire_irqs(s, g->desc->irq_count, errp) ||
         (s->watch && !dp_watch_start(s, errp)) ||
         !dp_instantiate(g, s->args, NULL, errp)) {
@@ -1085,14 +1184,42 @@ static void dp_unrealize(DeviceState *dev)
 
 static DP_PROPERTIES dp_properties[] = {
     DEFINE_PROP_STRING("plugin", DynPeriphState, plugin),
-    DEFINE_PROP_UINT64("addr", DynPeriphState, addr, 0),
+    DEFINE_PROP_UINT64("addr", DynPeriphState, addr, DP_ADDR_NONE),
     DEFINE_PROP_STRING("args", DynPeriphState, args),
     DEFINE_PROP_UINT32("irq", DynPeriphState, irq, DP_IRQ_NONE),
+    DEFINE_PROP_UINT32("cpu", DynPeriphState, cpu, DP_CPU_DEFAULT),
+    DEFINE_PROP_ON_OFF_AUTO("secure", DynPeriphState, secure, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
     DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
     DEFINE_PROP_UINT32("trial-timeout", DynPeriphState, trial_timeout_s, 10),
     DP_PROP_END
 };
+
+/* What -device dynperiph,help prints next to each property. */
+static void dp_describe_props(ObjectClass *klass)
+{
+    static const char *const text[][2] = {
+        { "plugin", "path of the peripheral plugin .so (required)" },
+        { "addr", "base address of its MMIO region (default: the plugin's SVD <baseAddress>; "
+                  "refused if it overlaps RAM, ROM or a board device)" },
+        { "irq", "first interrupt-controller (NVIC) input; plugin line k drives irq+k (default: "
+                 "the SVD's <interrupt>; a warning names a board device already on it)" },
+        { "args", "string handed to the plugin: key=value pairs separated by ';' (or by ',' "
+                  "written ',,' on the QEMU command line)" },
+        { "cpu", "index of the CPU whose NVIC and view of memory (DMA) the device uses (default 0)" },
+        { "secure", "Armv8-M: DMA as a Secure (on) or Non-secure (off) bus master; auto = Secure "
+                    "if the CPU has TrustZone (what the board boots as)" },
+        { "watch", "on: hot-reload when the plugin file is replaced" },
+        { "trial", "on (default): run the plugin's initialisation in a forked child first, so a "
+                   "crash or hang there is an error, not a dead QEMU" },
+        { "trial-timeout", "seconds a trial initialisation may take (default 10)" },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(text); i++) {
+        object_class_property_set_description(klass, text[i][0], text[i][1]);
+    }
+}
 
 static void dp_class_init(ObjectClass *klass, void *data)
 {
@@ -1103,6 +1230,7 @@ static void dp_class_init(ObjectClass *klass, void *data)
     dc->desc = "Peripheral implemented by a dynamically loaded plugin";
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     device_class_set_props(dc, dp_properties);
+    dp_describe_props(klass);
     object_class_property_add_str(klass, "reload", dp_get_reload, dp_set_reload);
     object_class_property_set_description(klass, "reload",
         "write a plugin path (empty: the current one) to hot-reload it without a reset");

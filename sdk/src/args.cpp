@@ -32,7 +32,7 @@ Args::Args(const char *text) : p_(new Impl) {
     size_t pos = 0;
     try {
         while (pos < s.size()) {
-            size_t comma = s.find(',', pos);
+            size_t comma = s.find_first_of(",;", pos); // ';' needs no QEMU ',,' escaping
             if (comma == std::string::npos)
                 comma = s.size();
             std::string item = s.substr(pos, comma - pos);

@@ -1,5 +1,6 @@
 // dynperiph SDK: Host wrapper, Timer, Peripheral defaults and the noexcept C-ABI trampolines.
 #include "dynperiph/sdk/peripheral.hpp"
+#include "dynperiph/sdk/embedded_svd.hpp"
 
 #include <cstdarg>
 #include <cstdio>
@@ -134,6 +135,7 @@ dp_status Peripheral::load_state(uint32_t, StateReader &r) {
     return DP_OK;
 }
 const void *Peripheral::capability(const char *) { return nullptr; }
+dp_status Peripheral::peek(uint64_t offset, unsigned size, uint64_t &value) { return regs_.peek(offset, size, value); }
 
 #define DP_LOG_FN(fn, level)                                                                                    \
     void Peripheral::fn(const char *fmt, ...) const {                                                            \
@@ -251,10 +253,31 @@ dp_status load_state(dp_instance *inst, uint32_t version, const void *buf, size_
     });
 }
 
+namespace {
+dp_status peek_tramp(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value) noexcept {
+    try {
+        return self(inst)->peek(offset, size, *value);
+    } catch (...) {
+        return DP_ERR_BUS;
+    }
+}
+const dp_peek kPeek = {{1, 0}, &peek_tramp};
+} // namespace
+
 const void *get_capability(dp_instance *inst, const char *id) noexcept {
+    if (!id)
+        return nullptr;
+    if (!inst) { // plugin-level capabilities (ABI 1.1)
+        if (std::strcmp(id, DYNPERIPH_CAP_PLACEMENT) == 0 && &embedded_placement != nullptr &&
+            (embedded_placement.has_base || embedded_placement.has_irq))
+            return &embedded_placement;
+        return nullptr;
+    }
     Peripheral *p = self(inst);
     try {
-        return p->capability(id);
+        if (const void *c = p->capability(id))
+            return c;
+        return std::strcmp(id, DYNPERIPH_CAP_PEEK) == 0 ? &kPeek : nullptr;
     } catch (...) {
         return nullptr;
     }

@@ -486,6 +486,28 @@ dp_status RegisterBank::read(uint64_t offset, unsigned size, uint64_t &value) {
     return read_slow(*this, *impl_, offset, size, value);
 }
 
+dp_status RegisterBank::peek(uint64_t offset, unsigned size, uint64_t &value) {
+    BankImpl &b = *impl_;
+    value = 0;
+    if (size == 8 && offset % 4 == 0) {
+        uint64_t lo = 0, hi = 0;
+        dp_status st = peek(offset, 4, lo);
+        if (st == DP_OK)
+            st = peek(offset + 4, 4, hi);
+        value = lo | (hi << 32);
+        return st;
+    }
+    if ((size != 1 && size != 2 && size != 4) || (offset % 4) + size > 4 || offset > 0xffffffffu)
+        return DP_ERR_BUS;
+    int32_t e = b.lookup(uint32_t(offset / 4));
+    if (e < 0) // unmapped or a window (computed by a callback that may have side effects)
+        return DP_ERR_BUS;
+    const RegDef &r = b.regs[size_t(e)];
+    value = ((r.value & r.readable) >> (unsigned(offset % 4) * 8)) &
+            (size == 4 ? 0xffffffffu : ((1u << (size * 8)) - 1u));
+    return DP_OK;
+}
+
 dp_status RegisterBank::write(uint64_t offset, unsigned size, uint64_t value) {
     BankImpl &b = *impl_;
     if (size == 8 && offset % 4 == 0) {

@@ -243,8 +243,21 @@ class Parser {
         if (pn.attribute("derivedFrom"))
             c_.fail(pn, path, "derivedFrom is not supported; describe the peripheral in full");
         p.description = child_text(pn, "description");
-        if (pn.child("baseAddress"))
+        if (pn.child("baseAddress")) {
             p.base = number(pn, path, "baseAddress", UINT64_MAX);
+            p.has_base = true;
+        }
+        for (pugi::xml_node in : pn.children("interrupt")) {
+            Interrupt irq;
+            irq.name = child_text(in, "name");
+            irq.description = child_text(in, "description");
+            if (irq.name.empty())
+                c_.fail(in, path + ", interrupt", "missing <name>");
+            if (!in.child("value"))
+                c_.fail(in, path + ", interrupt " + irq.name, "missing <value>");
+            irq.value = uint32_t(number(in, path + ", interrupt " + irq.name, "value", 479));
+            p.interrupts.push_back(irq);
+        }
         for (pugi::xml_node ab : pn.children("addressBlock"))
             if (ab.child("size")) {
                 uint64_t off = ab.child("offset") ? number(ab, path + ", addressBlock", "offset", UINT32_MAX) : 0;

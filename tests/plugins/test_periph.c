@@ -1,7 +1,7 @@
 /*
  * test-periph: a plain-C dynperiph plugin (no SDK) that exercises every host service, for the
  * device tests in tests/qtest. Variants are built from this one file with -D (tests/plugins/
- * CMakeLists.txt): TP_VARIANT, TP_ID_VALUE, TP_ABI_MAJOR, TP_NO_ENTRY, TP_NULL_DESC, TP_STATE_VERSION,
+ * CMakeLists.txt): TP_VARIANT, TP_ID_VALUE, TP_ABI_MAJOR, TP_ABI_MINOR, TP_NO_ENTRY, TP_NULL_DESC, TP_STATE_VERSION,
  * TP_MMIO_SIZE, TP_IRQ_COUNT, TP_CRASH_IN_CREATE, TP_HANG_IN_CREATE.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
@@ -42,6 +42,9 @@
 #endif
 #ifndef TP_ID_VALUE
 #define TP_ID_VALUE (TP_ID_BASE + TP_VARIANT)
+#endif
+#ifndef TP_ABI_MINOR
+#define TP_ABI_MINOR DYNPERIPH_ABI_MINOR
 #endif
 #ifndef TP_ABI_MAJOR
 #define TP_ABI_MAJOR DYNPERIPH_ABI_MAJOR
@@ -350,7 +353,7 @@ static dp_status tp_load_state(dp_instance *p, uint32_t version, const void *buf
 }
 
 static const dp_plugin_desc tp_desc = {
-    .abi = { TP_ABI_MAJOR, DYNPERIPH_ABI_MINOR },
+    .abi = { TP_ABI_MAJOR, TP_ABI_MINOR },
     .name = "test-periph",
     .description = "dynperiph test peripheral: registers, DMA copy, timer, IRQs, blocking work",
     .mmio_size = TP_MMIO_SIZE,

@@ -179,8 +179,17 @@ std::string generate_header(const svd::Peripheral &p, uint64_t base, const std::
     }
     o << "} " << P << "_Type;\n\n";
 
-    o << "#define " << P << "_BASE " << hex(base) << "UL\n";
-    o << "#define " << P << " ((" << P << "_Type *)" << P << "_BASE)\n\n";
+    // The SVD's placement is the default; a board whose map has something else there builds the firmware
+    // with -D<P>_BASE=... / -D<NAME>_IRQn=... and runs the device with the same addr= / irq=.
+    o << "#ifndef " << P << "_BASE\n#define " << P << "_BASE " << hex(base) << "UL\n#endif\n";
+    o << "#define " << P << " ((" << P << "_Type *)" << P << "_BASE)\n";
+    for (const svd::Interrupt &irq : p.interrupts) {
+        std::string n = ident(upper(irq.name));
+        // A plain decimal literal, so DP_IRQ_HANDLER(" << n << "_IRQn) can paste it into IRQ<n>_Handler.
+        o << "#ifndef " << n << "_IRQn\n#define " << n << "_IRQn " << irq.value << " /*!< "
+          << one_line(irq.description) << " */\n#endif\n";
+    }
+    o << "\n";
 
     // fields
     for (const Member &m : members) {
@@ -220,7 +229,7 @@ std::string generate_header(const svd::Peripheral &p, uint64_t base, const std::
     return o.str();
 }
 
-std::string generate_embed(const std::string &text, const std::string &svd_name) {
+std::string generate_embed(const std::string &text, const std::string &svd_name, const svd::Peripheral *p) {
     std::string delim = "dpsvd";
     while (text.find(")" + delim + "\"") != std::string::npos)
         delim += "_";
@@ -229,8 +238,13 @@ std::string generate_embed(const std::string &text, const std::string &svd_name)
       << "#include \"dynperiph/sdk/embedded_svd.hpp\"\n\n"
       << "namespace dynperiph {\n"
       << "const char embedded_svd_source[] = \"" << svd_name << "\";\n"
-      << "const char embedded_svd_text[] = R\"" << delim << "(" << text << ")" << delim << "\";\n"
-      << "} // namespace dynperiph\n";
+      << "const char embedded_svd_text[] = R\"" << delim << "(" << text << ")" << delim << "\";\n";
+    if (p) { // the plugin's default placement (DYNPERIPH_CAP_PLACEMENT): one peripheral in the file
+        o << "const dp_placement embedded_placement = {{1, 0}, " << (p->has_base ? "true" : "false") << ", "
+          << (p->interrupts.empty() ? "false" : "true") << ", " << hex(p->base) << "ULL, "
+          << (p->interrupts.empty() ? 0u : p->interrupts.front().value) << "u};\n";
+    }
+    o << "} // namespace dynperiph\n";
     return o.str();
 }
 
@@ -257,13 +271,14 @@ int main(int argc, char **argv) {
 
         if (!embed.empty()) {
             // Validate: the named peripheral, or every peripheral when none is named.
+            std::vector<svd::Peripheral> all;
             if (!peripheral.empty())
-                svd::parse_text(text, peripheral, svd_name);
+                all.push_back(svd::parse_text(text, peripheral, svd_name));
             else
-                svd::parse_all(text, svd_name);
+                all = svd::parse_all(text, svd_name);
             if (text.find('\0') != std::string::npos)
                 throw std::runtime_error(svd_path + ": contains a NUL byte");
-            write_file_atomically(embed, generate_embed(text, svd_name));
+            write_file_atomically(embed, generate_embed(text, svd_name, all.size() == 1 ? &all[0] : nullptr));
             return 0;
         }
 

@@ -20,7 +20,8 @@ fi
 cd "$TMP/src"
 
 # Bad input: one line on stderr, exit status 2, nothing written.
-for bad in "Bad_Name" "x --irq 18" "x --base 0x40000000" "x --base nope"; do
+for bad in "Bad_Name" "x --irq 18" "x --base 0x40000000" "x --base nope" "x --board nope" \
+           "x --board mps2-an505 --irq 32"; do
   set +e; out=$(tools/new-peripheral $bad 2>&1 >/dev/null); rc=$?; set -e
   [ "$rc" -eq 2 ] || fail "'new-peripheral $bad' exited $rc, expected 2"
   [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "'new-peripheral $bad' printed more than one line: $out"
@@ -29,16 +30,17 @@ done
 [ ! -e peripherals/x ] || fail "a rejected call wrote peripherals/x"
 
 tools/new-peripheral scaffold-demo --base 0x40130000 --irq 26
+tools/new-peripheral scaffold-tz --board mps3-an547   # the board's default window and IRQ
 set +e; tools/new-peripheral scaffold-demo >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" -eq 2 ] || fail "creating an existing peripheral again exited $rc, expected 2"
 
-targets=(scaffold-demo scaffold_demo_tests)
+targets=(scaffold-demo scaffold_demo_tests scaffold-tz scaffold_tz_tests)
 args=(-DDYNPERIPH_QEMU="$QEMU")
 [ -n "$QEMU" ] && targets+=(dynperiph-firmware)
 cmake -S . -B build -G Ninja "${args[@]}" >"$TMP/configure.log" 2>&1 || { cat "$TMP/configure.log"; fail "configure"; }
 cmake --build build -j2 --target "${targets[@]}" >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log"; fail "build"; }
-ctest --test-dir build -R '^scaffold-demo\.' --output-on-failure
-n=$(ctest --test-dir build -N -R '^scaffold-demo\.' | sed -n 's/^Total Tests: //p')
-want=2; [ -n "$QEMU" ] && want=3
+ctest --test-dir build -R '^scaffold-(demo|tz)\.' --output-on-failure
+n=$(ctest --test-dir build -N -R '^scaffold-(demo|tz)\.' | sed -n 's/^Total Tests: //p')
+want=4; [ -n "$QEMU" ] && want=6
 [ "$n" -eq "$want" ] || fail "expected $want generated tests, found $n"
 echo "PASS: new-peripheral scaffold builds and its $n tests pass"

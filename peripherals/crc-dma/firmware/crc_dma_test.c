@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * crc-dma example peripheral, driven from firmware on mps2-an385 (QEMU + plugins/crc-dma.so at
- * 0x40110000, NVIC input 16, default plugin args, run with -icount shift=0). Exercises MMIO (ID,
- * registers), DMA (CRC over a RAM buffer, COPY to another buffer), the IRQ (NVIC handler, level line
- * cleared by W1C) and the virtual-time BUSY period, against a bitwise software CRC. Exit 0 = pass.
+ * crc-dma example peripheral, driven from firmware on any board in firmware/support/boards (QEMU +
+ * plugins/crc-dma.so at CRC_DMA_BASE, NVIC input CRC_DMA_IRQn: the SVD's 0x40110000 / 16 unless the
+ * build overrides them for a board, default plugin args, -icount shift=0). Exercises MMIO (ID,
+ * registers), DMA (CRC over a RAM buffer at the very start of the board's RAM, as the CPU sees it:
+ * 0x21000000 on mps3-an547, the Secure alias 0x38000000 on mps2-an505; COPY to another buffer), the
+ * IRQ (NVIC handler, level line cleared by W1C) and the virtual-time BUSY period, against a bitwise
+ * software CRC. Exit 0 = pass.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "crc-dma.h"
 #include "dp/board.h"
 #include "dp/cm3.h"
+#include "dp/semihost.h"
 #include "dp/test.h"
 
 /* Plugin defaults (crc-dma.cpp): clock_hz 50 MHz, 1 cycle per byte, 16 setup cycles. */
@@ -20,7 +24,7 @@
 #define EXPECTED_NS(len) ((uint32_t)(((uint64_t)SETUP_CYCLES + (len)) * 1000000000u / CLOCK_HZ))
 
 #define BUF_LEN 4096u
-static uint8_t src[BUF_LEN];
+static uint8_t src[BUF_LEN] DP_RAM_START; /* at DP_RAM_BASE: where the CPU's and system memory may differ */
 static uint8_t dst[BUF_LEN];
 
 /* Bit-at-a-time reflected CRC (independent of the plugin's table-driven one). */
@@ -71,10 +75,27 @@ static uint32_t wait_poll(void)
     return st;
 }
 
-/* SysTick on the 25 MHz CPU clock measures how long BUSY lasts (virtual time under -icount). */
+/* SysTick on the CPU clock (DP_SYSCLK_HZ) measures how long BUSY lasts (virtual time under -icount). */
 #define SYST_CSR DP_REG32(0xE000E010u)
 #define SYST_RVR DP_REG32(0xE000E014u)
 #define SYST_CVR DP_REG32(0xE000E018u)
+
+/* The DMA reads the bytes the CPU wrote at the start of its RAM, and writes where the CPU reads. */
+static void test_cpu_view(void)
+{
+    DP_TEST_CASE("DMA sees memory as the CPU does (buffer at DP_RAM_BASE)");
+    CHECK_EQ((uint32_t)(uintptr_t)src, DP_RAM_BASE);
+    fill(src, 256, 99);
+    start(src, 256, CRC_DMA_CTRL_POLY_CRC32 << CRC_DMA_CTRL_POLY_Pos);
+    CHECK_EQ(wait_poll() & (CRC_DMA_STATUS_DONE_Msk | CRC_DMA_STATUS_ERROR_Msk), CRC_DMA_STATUS_DONE_Msk);
+    CHECK_EQ(CRC_DMA->RESULT, SW_CRC32(src, 256));
+    memset(dst, 0, 256);
+    CRC_DMA->DST = (uint32_t)(uintptr_t)dst;
+    start(src, 256, CRC_DMA_CTRL_COPY_Msk);
+    CHECK(wait_poll() & CRC_DMA_STATUS_DONE_Msk);
+    CHECK(memcmp(src, dst, 256) == 0);
+    clear_status();
+}
 
 static void test_identity(void)
 {
@@ -119,11 +140,12 @@ static void test_polling(void)
              CRC_DMA_STATUS_DONE_Msk);
     CHECK_EQ(CRC_DMA->RESULT, SW_CRC32(src, BUF_LEN));
     CHECK_EQ(CRC_DMA->LAST_NS, EXPECTED_NS(BUF_LEN));
-    /* SysTick counts down at 25 MHz: 40 ns per tick. BUSY must have lasted the modelled time. */
-    uint32_t busy_ns = ((t0 - t1) & 0xffffffu) * (1000000000u / DP_SYSCLK_HZ);
+    /* SysTick counts down at DP_SYSCLK_HZ. BUSY must have lasted the modelled time. */
+    uint32_t tick_ns = (1000000000u + DP_SYSCLK_HZ - 1u) / DP_SYSCLK_HZ;
+    uint32_t busy_ns = (uint32_t)((uint64_t)((t0 - t1) & 0xffffffu) * 1000000000u / DP_SYSCLK_HZ);
     printf("polling: LAST_NS=%lu, measured BUSY ~%lu ns\n", (unsigned long)CRC_DMA->LAST_NS,
            (unsigned long)busy_ns);
-    CHECK(busy_ns + 40u >= EXPECTED_NS(BUF_LEN));
+    CHECK(busy_ns + tick_ns >= EXPECTED_NS(BUF_LEN));
     CHECK(busy_ns <= EXPECTED_NS(BUF_LEN) + 100000u);
     clear_status();
 }
@@ -131,7 +153,7 @@ static void test_polling(void)
 static volatile unsigned irq_count;
 static volatile uint32_t irq_status, irq_result;
 
-void IRQ16_Handler(void)
+void DP_IRQ_HANDLER(CRC_DMA_IRQn)(void)
 {
     irq_count++;
     irq_status = CRC_DMA->STATUS;
@@ -141,13 +163,13 @@ void IRQ16_Handler(void)
 
 static void test_irq(void)
 {
-    DP_TEST_CASE("CRC-32C with COPY, completion by IRQ 16");
+    DP_TEST_CASE("CRC-32C with COPY, completion by its IRQ");
     fill(src, BUF_LEN, 7);
     memset(dst, 0, sizeof(dst));
     irq_count = 0;
-    dp_nvic_clear_pending(DP_IRQ_CRC_DMA);
-    dp_nvic_set_priority(DP_IRQ_CRC_DMA, 1);
-    dp_nvic_enable_irq(DP_IRQ_CRC_DMA);
+    dp_nvic_clear_pending(CRC_DMA_IRQn);
+    dp_nvic_set_priority(CRC_DMA_IRQn, 1);
+    dp_nvic_enable_irq(CRC_DMA_IRQn);
     CRC_DMA->DST = (uint32_t)(uintptr_t)dst;
     start(src, BUF_LEN,
           CRC_DMA_CTRL_IE_Msk | CRC_DMA_CTRL_COPY_Msk | (CRC_DMA_CTRL_POLY_CRC32C << CRC_DMA_CTRL_POLY_Pos));
@@ -157,7 +179,7 @@ static void test_irq(void)
     CHECK_EQ(irq_result, SW_CRC32C(src, BUF_LEN));
     CHECK(memcmp(src, dst, BUF_LEN) == 0);
     CHECK_EQ(CRC_DMA->STATUS & (CRC_DMA_STATUS_DONE_Msk | CRC_DMA_STATUS_ERROR_Msk), 0);
-    CHECK(!dp_nvic_is_pending(DP_IRQ_CRC_DMA)); /* line low after W1C */
+    CHECK(!dp_nvic_is_pending(CRC_DMA_IRQn)); /* line low after W1C */
 
     /* Several back-to-back operations of different sizes, each completing by IRQ. */
     static const uint32_t lens[] = {1, 255, 256, 257, 1000, BUF_LEN};
@@ -173,18 +195,18 @@ static void test_irq(void)
         CHECK_EQ(CRC_DMA->LAST_NS, EXPECTED_NS(n));
     }
     CRC_DMA->CTRL = 0;
-    dp_nvic_disable_irq(DP_IRQ_CRC_DMA);
+    dp_nvic_disable_irq(CRC_DMA_IRQn);
 }
 
 static void test_errors(void)
 {
     DP_TEST_CASE("guest errors: ERRCODE, IRQ on error, usable afterwards");
-    /* 0x10000000 is not RAM on mps2-an385 (reserved hole). */
-    start((const void *)0x10000000u, 64, 0);
+    /* Nothing at DP_NOT_RAM_ADDR on this board. */
+    start((const void *)DP_NOT_RAM_ADDR, 64, 0);
     CHECK_EQ(wait_poll() & (CRC_DMA_STATUS_ERROR_Msk | CRC_DMA_STATUS_DONE_Msk), CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE & CRC_DMA_ERRCODE_CODE_Msk, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
-    /* A range that starts in RAM and runs past its end (SSRAM2&3 + its mirror end at 0x20800000). */
-    start((const void *)(DP_SSRAM23_BASE + 2 * DP_SSRAM23_SIZE - 16), 64, 0);
+    /* A range that starts in RAM and runs past its end. */
+    start((const void *)(DP_RAM_END - 16u), 64, 0);
     CHECK(wait_poll() & CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
     start(src, 0x100001u, 0);
@@ -193,7 +215,7 @@ static void test_errors(void)
     start(src, 16, 2u << CRC_DMA_CTRL_POLY_Pos);
     CHECK(wait_poll() & CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE, CRC_DMA_ERRCODE_CODE_BAD_POLY);
-    CRC_DMA->DST = 0x10000000u;
+    CRC_DMA->DST = DP_NOT_RAM_ADDR;
     start(src, 16, CRC_DMA_CTRL_COPY_Msk);
     CHECK(wait_poll() & CRC_DMA_STATUS_ERROR_Msk);
     CHECK_EQ(CRC_DMA->ERRCODE, CRC_DMA_ERRCODE_CODE_DST_FAULT);
@@ -214,13 +236,13 @@ static void test_errors(void)
 
     /* An error raises the IRQ too when IE is set. */
     irq_count = 0;
-    dp_nvic_clear_pending(DP_IRQ_CRC_DMA);
-    dp_nvic_enable_irq(DP_IRQ_CRC_DMA);
+    dp_nvic_clear_pending(CRC_DMA_IRQn);
+    dp_nvic_enable_irq(CRC_DMA_IRQn);
     start(src, 0x200000u, CRC_DMA_CTRL_IE_Msk);
     DP_WAIT_UNTIL(irq_count > 0);
     CHECK(irq_status & CRC_DMA_STATUS_ERROR_Msk);
     CRC_DMA->CTRL = 0;
-    dp_nvic_disable_irq(DP_IRQ_CRC_DMA);
+    dp_nvic_disable_irq(CRC_DMA_IRQn);
 
     /* Still usable. */
     start(src, 100, 0);
@@ -228,10 +250,29 @@ static void test_errors(void)
     CHECK_EQ(CRC_DMA->RESULT, SW_CRC32(src, 100));
 }
 
+/* Run with the device's secure=off on mps2-an505 (argument "expect-blocked"): the RAM at the Secure
+ * alias is behind an MPC that lets only Secure transactions through, so a Non-secure bus master's DMA
+ * there must fail (SRC_FAULT), while the CPU (Secure) reads it fine. */
+static int test_blocked(void)
+{
+    DP_TEST_CASE("Non-secure DMA into Secure RAM is refused");
+    fill(src, 64, 5);
+    start(src, 64, 0);
+    CHECK_EQ(wait_poll() & (CRC_DMA_STATUS_DONE_Msk | CRC_DMA_STATUS_ERROR_Msk), CRC_DMA_STATUS_ERROR_Msk);
+    CHECK_EQ(CRC_DMA->ERRCODE & CRC_DMA_ERRCODE_CODE_Msk, CRC_DMA_ERRCODE_CODE_SRC_FAULT);
+    return dp_test_finish();
+}
+
 int main(void)
 {
-    printf("crc-dma firmware test\n");
+    char args[512], *argv[4];
+    if (dp_semihost_args(args, sizeof args, argv, 4) == 1 && strcmp(argv[0], "expect-blocked") == 0) {
+        return test_blocked();
+    }
+    printf("crc-dma firmware test on %s (CRC_DMA at 0x%08lx, IRQ %d)\n", DP_BOARD_NAME,
+           (unsigned long)CRC_DMA_BASE, CRC_DMA_IRQn);
     test_identity();
+    test_cpu_view();
     test_check_values();
     test_polling();
     test_irq();

@@ -186,7 +186,8 @@ TEST_F(Svd2Header, EmbedRoundTrips) {
                                        "int main() { std::fputs(dynperiph::embedded_svd_text, stdout); "
                                        "return std::strcmp(dynperiph::embedded_svd_source, \"acc.svd\"); }\n";
     std::string exe = (dir / "embed").string();
-    Proc c = run(std::string(HOST_CXX) + " -std=c++20 -I" + q(SDK_INCLUDE_DIR) + " " + q(cpp) + " " +
+    Proc c = run(std::string(HOST_CXX) + " -std=c++20 -I" + q(SDK_INCLUDE_DIR) + " -I" +
+                q(std::string(SDK_INCLUDE_DIR) + "/../../include") + " " + q(cpp) + " " +
                 q((dir / "main.cpp").string()) + " -o " + q(exe));
     ASSERT_EQ(c.status, 0) << c.out;
     Proc r = run(q(exe));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Minimal Cortex-M3 core access (no CMSIS package on Debian): NVIC, SCB, interrupt masking, WFI.
+ * Minimal Cortex-M core access for Armv7-M and Armv8-M mainline (no CMSIS package on Debian): NVIC, SCB, interrupt masking, WFI.
  * Only what dynperiph firmware needs; names follow CMSIS so code reads familiar.
  */
 #ifndef DP_CM3_H
@@ -101,6 +101,17 @@ static inline void dp_dsb(void)
 {
     __asm volatile("dsb" ::: "memory");
 }
+
+/*
+ * The handler name of NVIC input n, for a number that comes from a macro (a generated header's
+ * <NAME>_IRQn, a board's DP_IRQ_FREE_A): void DP_IRQ_HANDLER(CRC_DMA_IRQn)(void) { ... } defines
+ * IRQ16_Handler when CRC_DMA_IRQn is 16. n must expand to a plain decimal literal.
+ */
+#define DP_IRQ_HANDLER(n) DP_IRQ_HANDLER_(n)
+#define DP_IRQ_HANDLER_(n) IRQ##n##_Handler
+
+/* Places an object at the very start of the board's RAM (DP_RAM_BASE; see sections.ld). */
+#define DP_RAM_START __attribute__((section(".dp_ram_start")))
 
 /*
  * Sleep until `cond` (set by an interrupt handler) holds, without the lost-wakeup race: the condition is

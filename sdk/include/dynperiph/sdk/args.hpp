@@ -1,5 +1,7 @@
-// dynperiph SDK: parser for the device's args= string: "key=value,key=value" (no spaces around keys;
-// values may not contain ','). Typed getters with defaults and ranges; finish() rejects unknown keys, so a
+// dynperiph SDK: parser for the device's args= string: "key=value,key=value" or "key=value;key=value" (no
+// spaces around keys; values may not contain ',' or ';'). On the QEMU command line a ',' inside args= must be doubled
+// (args=a=1,,b=2); ';' needs no escaping (args=a=1;b=2, quoted for the shell).
+// Typed getters with defaults and ranges; finish() rejects unknown keys, so a
 // typo becomes one clear create() error instead of a silently ignored setting.
 //
 //   dynperiph::Args a(args());

@@ -140,6 +140,9 @@ class Peripheral {
     virtual dp_status save_state(StateWriter &w);
     virtual dp_status load_state(uint32_t version, StateReader &r);
     virtual const void *capability(const char *id);
+    // A debugger's read (DYNPERIPH_CAP_PEEK): the value without side effects. Default: the register
+    // bank's peek (stored value, no read hooks, read-to-clear bits stay). Override when read() is custom.
+    virtual dp_status peek(uint64_t offset, unsigned size, uint64_t &value);
 
     const Host &host() const { return host_; }
     RegisterBank &regs() { return regs_; }

@@ -182,6 +182,10 @@ class RegisterBank {
     void reset();
     dp_status read(uint64_t offset, unsigned size, uint64_t &value);
     dp_status write(uint64_t offset, unsigned size, uint64_t value);
+    // A debugger's read: what read() returns for a register without hooks, but never runs a hook, never
+    // clears read-to-clear bits and never logs (registers with read hooks give their stored value;
+    // windows and unmapped offsets are DP_ERR_BUS).
+    dp_status peek(uint64_t offset, unsigned size, uint64_t &value);
 
     // --- hot reload: register values keyed by register name (registers missing from the blob keep
     // their reset values; unknown names in the blob are ignored with a debug log line).

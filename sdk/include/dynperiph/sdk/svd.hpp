@@ -59,9 +59,16 @@ struct Register {
     std::vector<Field> fields;
 };
 
+struct Interrupt {
+    std::string name, description;
+    uint32_t value = 0; // interrupt-controller input (NVIC external IRQ number)
+};
+
 struct Peripheral {
     std::string name, description, source;
     uint64_t base = 0;
+    bool has_base = false;            // <baseAddress> present
+    std::vector<Interrupt> interrupts; // <interrupt> elements, in file order
     uint64_t block_size = 0; // addressBlock size, 0 if absent
     std::vector<Register> registers; // sorted by offset, dim arrays expanded
 };

@@ -25,7 +25,7 @@
 #define DP_FPGAIO_BASE    0x40028000u
 #define DP_SCC_BASE       0x4002f000u
 
-/* Peripheral clock of the board (UART baud divisor, timers). */
+/* Peripheral and CPU clock of the board (UART baud divisor, timers, SysTick). */
 #define DP_SYSCLK_HZ 25000000u
 
 /* dynperiph address plan: inside the board's unimplemented 0x40030000-0x401FFFFF hole. */
@@ -53,11 +53,21 @@ enum dp_irqn {
     DP_IRQ_UART4_TX = 21,
     DP_IRQ_ADC_SPI = 22,
     DP_IRQ_SPI_SHIELD = 24,
-    /* dynperiph plan */
-    DP_IRQ_CRC_DMA = 16,
-    DP_IRQ_CIM = 17,
 };
 /* NVIC inputs no QEMU board device drives: 6 7 14 15 16 17 23 25..31 (16, 17 taken by the plan). */
 #define DP_NUM_IRQS 32
+
+
+/* The facts every board header gives (firmware/README.md "Boards"). */
+#define DP_BOARD_NAME     "mps2-an385"
+#define DP_RAM_BASE       DP_SSRAM23_BASE              /* .data, .bss, heap, stack */
+#define DP_RAM_SIZE       DP_SSRAM23_SIZE
+#define DP_RAM_END        (DP_SSRAM23_BASE + 2u * DP_SSRAM23_SIZE) /* contiguous RAM ends (mirror) */
+#define DP_NOT_RAM_ADDR   0x10000000u                  /* a reserved hole: DMA there must fail */
+#define DP_PLUGIN_WINDOW_BASE 0x40100000u              /* free MMIO window for dynperiph devices */
+#define DP_PLUGIN_WINDOW_SIZE 0x00100000u
+#define DP_IRQ_FREE_A     16                           /* NVIC inputs no board device drives */
+#define DP_IRQ_FREE_B     17
+#define DP_CONSOLE_UART_BASE DP_UART0_BASE             /* stdout: CMSDK UART0 = QEMU's serial 0 */
 
 #endif
