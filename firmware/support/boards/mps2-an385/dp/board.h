@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU mps2-an385 (Cortex-M3) board facts used by dynperiph firmware: memory map, peripheral bases and
- * the NVIC inputs QEMU wires (hw/arm/mps2.c). Free NVIC inputs are listed for dynperiph devices.
+ * the NVIC inputs QEMU wires (hw/arm/mps2.c); also mps2-an386's (same map and wiring). Free NVIC inputs are listed for dynperiph devices.
  */
 #ifndef DP_BOARD_H
 #define DP_BOARD_H
@@ -59,7 +59,9 @@ enum dp_irqn {
 
 
 /* The facts every board header gives (firmware/README.md "Boards"). */
+#ifndef DP_BOARD_NAME /* mps2-an386 reuses this header under its own name */
 #define DP_BOARD_NAME     "mps2-an385"
+#endif
 #define DP_RAM_BASE       DP_SSRAM23_BASE              /* .data, .bss, heap, stack */
 #define DP_RAM_SIZE       DP_SSRAM23_SIZE
 #define DP_RAM_END        (DP_SSRAM23_BASE + 2u * DP_SSRAM23_SIZE) /* contiguous RAM ends (mirror) */
