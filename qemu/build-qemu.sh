@@ -65,7 +65,8 @@ echo "pid $$ since $(date -u +%H:%M:%S)" > "$LOCK.owner"
 
 # ---- our QEMU change: the files we add and the hash that keys the build -------------------------------
 CHANGE_FILES=("$HERE"/device/*.c "$HERE"/device/*.h "$HERE/device/trace-events" "$ROOT"/include/dynperiph/*.h
-              "$ROOT"/memload/dp_memload.[ch] "$HERE/glue.sh")
+              "$ROOT"/memload/dp_memload.[ch] "$ROOT"/isolate/dp_isolate.c "$ROOT"/isolate/dp_isolate*.h
+              "$HERE/glue.sh")
 change_hash() {
   local f
   for f in "${CHANGE_FILES[@]}"; do [ -f "$f" ] && { echo "$f" | sed "s|^$ROOT/||"; cat "$f"; }; done |

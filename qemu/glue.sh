@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Applies the dynperiph change to a QEMU source tree: copies qemu/device/* and the in-memory loader
-# (memload/dp_memload.[ch]) into hw/misc/, the C ABI headers into include/dynperiph/, and adds the
+# (memload/dp_memload.[ch]) and the isolation proxy (isolate/dp_isolate*.[ch]) into hw/misc/, the C ABI headers into include/dynperiph/, and adds the
 # meson + Kconfig lines once. Idempotent; files whose
 # content is unchanged are not rewritten, so ninja's incremental rebuild stays minimal.
 #   qemu/glue.sh QEMU_SRC_DIR PROJECT_ROOT
@@ -13,8 +13,8 @@ put() {  # put FROM TO: copy only when the content differs
 for h in "$ROOT"/include/dynperiph/*.h; do   # the C ABI headers (plugin.h, cim_backend.h)
   put "$h" "$SRC/include/dynperiph/$(basename "$h")"
 done
-SOURCES=("$ROOT"/qemu/device/*.c "$ROOT"/memload/dp_memload.c)
-for f in "${SOURCES[@]}" "$ROOT"/qemu/device/*.h "$ROOT"/memload/dp_memload.h; do  # (trace-events: below)
+SOURCES=("$ROOT"/qemu/device/*.c "$ROOT"/memload/dp_memload.c "$ROOT"/isolate/dp_isolate.c)
+for f in "${SOURCES[@]}" "$ROOT"/qemu/device/*.h "$ROOT"/memload/dp_memload.h "$ROOT"/isolate/dp_isolate*.h; do  # (trace-events: below)
   [ -f "$f" ] && put "$f" "$SRC/hw/misc/$(basename "$f")"
 done
 

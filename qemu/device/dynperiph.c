@@ -20,7 +20,14 @@
  *    bus master on Armv8-M; auto = Secure when the CPU has TrustZone, as the boards boot),
  *    "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
  *    default on: run the plugin's init in a forked child first, see dp_trial()), "trial-timeout"
- *    (uint32 seconds, default 10: a trial init taking longer counts as hung)
+ *    (uint32 seconds, default 10: a trial init taking longer counts as hung; with isolate=on: the
+ *    bound for the child's plugin load and create)
+ *  + isolate=on (isolate/dp_isolate.h): the plugin runs in a child process ("isolate-host", str:
+ *    the child program, default $DYNPERIPH_ISOLATE_HOST or dp-isolate-host / dp-python-host from
+ *    $PATH); a crash, an exit, a call unanswered for "deadline-ms" (uint32, default 1000) or blocking
+ *    work running longer than "blocking-deadline-ms" (default 60000) costs a bus error and one log
+ *    line; then "on-crash" (str) buserror (default: bus errors from then on) or restart (a new child
+ *    from the last checkpoint, taken every "checkpoint-ms", default 100, 0 = never)
  *  + QOM properties for hot reload (QMP qom-set/qom-get on /machine/peripheral/NAME):
  *      "reload" (str; writing PATH or "" (= the current file) hot-reloads; reading gives the current file)
  *      "reload-status" (str, read-only): "idle" | "pending: ..." | "ok: PATH (generation N)" |
@@ -70,6 +77,7 @@
 #include "dynperiph-common.h"
 #include "dynperiph-placement.h"
 #include "dp_memload.h"
+#include "dp_isolate.h"
 
 #include <dlfcn.h>
 #include <sys/prctl.h>
@@ -112,6 +120,7 @@ struct DPGen {
     uint64_t trial_clock_ns;        /* the virtual time the trial child reports */
     pid_t trial_parent;             /* QEMU's pid, checked by the child after PR_SET_PDEATHSIG */
     const dp_peek *peek;            /* DYNPERIPH_CAP_PEEK of the instance, NULL if none */
+    dp_isolate *iso;                /* isolate=on: the proxy whose desc forwards to the child */
     QLIST_HEAD(, DPTimer) timers;
 };
 
@@ -128,6 +137,12 @@ struct DynPeriphState {
     bool watch;
     bool trial;
     uint32_t trial_timeout_s;
+    bool isolate;
+    char *isolate_host;
+    char *on_crash;
+    uint32_t deadline_ms;
+    uint32_t blocking_deadline_ms;
+    uint32_t checkpoint_ms;
 
     DPAttach attach;                /* CPU, its address space + attributes, its NVIC */
 
@@ -756,9 +771,47 @@ static void dp_gen_free(DPGen *g)
     QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {   /* timers the plugin did not free */
         dp_timer_free(&g->host, (dp_timer *)t);
     }
+    dp_isolate_close(g->iso);       /* the child process and its channel */
     dp_memload_close(&g->so);       /* dlclose, and the copy is gone */
     g_free(g->path);
     g_free(g);
+}
+
+/* The forked trial load guards an in-process plugin; an isolated one is its own guard. */
+static bool dp_use_trial(DynPeriphState *s)
+{
+    return s->trial && !s->isolate;
+}
+
+/*
+ * isolate=on: the plugin runs in a child process (isolate/dp_isolate.h); g->desc is the proxy's
+ * descriptor, which forwards every call. The child program: isolate-host=, else
+ * $DYNPERIPH_ISOLATE_HOST, else dp-isolate-host (dp-python-host for a .py peripheral) from $PATH.
+ */
+static bool dp_isolate_gen_open(DPGen *g, Error **errp)
+{
+    DynPeriphState *s = g->s;
+    const char *env = getenv("DYNPERIPH_ISOLATE_HOST");
+    bool py = g_str_has_suffix(g->path, ".py");
+    dp_isolate_cfg cfg = {
+        .host_program = s->isolate_host && *s->isolate_host ? s->isolate_host
+                        : env && *env && !py ? env
+                        : py ? "dp-python-host" : "dp-isolate-host",
+        .deadline_ms = MAX(s->deadline_ms, 1),
+        .blocking_deadline_ms = MAX(s->blocking_deadline_ms, 1),
+        .startup_ms = MAX(s->trial_timeout_s, 1) * 1000,
+        .checkpoint_ms = s->checkpoint_ms,
+        .restart = !g_strcmp0(s->on_crash, "restart"),
+    };
+    char err[1024];
+
+    g->iso = dp_isolate_open(&cfg, g->path, &g->host, err, sizeof(err));
+    if (!g->iso) {
+        error_setg(errp, "plugin %s: %s", g->path, err);
+        return false;
+    }
+    g->desc = dp_isolate_desc(g->iso);
+    return dp_desc_ok(g->path, g->desc, errp);
 }
 
 /*
@@ -786,6 +839,9 @@ static DPGen *dp_gen_open(DynPeriphState *s, const char *path, const char *trial
     if (!S_ISREG(sb.st_mode)) {
         error_setg(errp, "plugin %s: not a regular file", path);
         goto fail;
+    }
+    if (s->isolate) {
+        return dp_isolate_gen_open(g, errp) ? g : (dp_gen_free(g), NULL);
     }
     if (dp_memload_prepare(&g->so, path, err, sizeof(err)) < 0) {
         error_setg(errp, "plugin %s: %s", path, err);
@@ -866,7 +922,7 @@ static dp_status dp_save_state(DynPeriphState *s, DPState *st, Error **errp)
 static bool dp_swap_in(DynPeriphState *s, const char *path, const DPState *st, Error **errp)
 {
     DPGen *old = s->gen;
-    DPGen *g = dp_gen_open(s, path, s->trial ? s->args : NULL, st, errp);
+    DPGen *g = dp_gen_open(s, path, dp_use_trial(s) ? s->args : NULL, st, errp);
 
     if (!g) {
         return false;
@@ -1102,7 +1158,17 @@ static void dp_realize(DeviceState *dev, Error **errp)
     if (!dp_attach(s->plugin, s->cpu, s->secure, &s->attach, errp)) {
         return;
     }
-    g = dp_gen_open(s, s->plugin, s->trial ? s->args : NULL, NULL, errp);
+    if (s->on_crash && strcmp(s->on_crash, "buserror") && strcmp(s->on_crash, "restart")) {
+        error_setg(errp, "dynperiph %s: on-crash=%s: expected buserror or restart", s->name,
+                   s->on_crash);
+        return;
+    }
+    if (!s->isolate && (s->on_crash || s->isolate_host)) {
+        error_setg(errp, "dynperiph %s: %s applies to isolate=on only", s->name,
+                   s->on_crash ? "on-crash" : "isolate-host");
+        return;
+    }
+    g = dp_gen_open(s, s->plugin, dp_use_trial(s) ? s->args : NULL, NULL, errp);
     if (!g) {
         return;
     }
@@ -1192,6 +1258,12 @@ static DP_PROPERTIES dp_properties[] = {
     DEFINE_PROP_BOOL("watch", DynPeriphState, watch, false),
     DEFINE_PROP_BOOL("trial", DynPeriphState, trial, true),
     DEFINE_PROP_UINT32("trial-timeout", DynPeriphState, trial_timeout_s, 10),
+    DEFINE_PROP_BOOL("isolate", DynPeriphState, isolate, false),
+    DEFINE_PROP_STRING("isolate-host", DynPeriphState, isolate_host),
+    DEFINE_PROP_STRING("on-crash", DynPeriphState, on_crash),
+    DEFINE_PROP_UINT32("deadline-ms", DynPeriphState, deadline_ms, 1000),
+    DEFINE_PROP_UINT32("blocking-deadline-ms", DynPeriphState, blocking_deadline_ms, 60000),
+    DEFINE_PROP_UINT32("checkpoint-ms", DynPeriphState, checkpoint_ms, 100),
     DP_PROP_END
 };
 

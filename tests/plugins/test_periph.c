@@ -1,7 +1,7 @@
 /*
  * test-periph: a plain-C dynperiph plugin (no SDK) that exercises every host service, for the
  * device tests in tests/qtest. Variants are built from this one file with -D (tests/plugins/
- * CMakeLists.txt): TP_VARIANT, TP_ID_VALUE, TP_ABI_MAJOR, TP_ABI_MINOR, TP_NO_ENTRY, TP_NULL_DESC, TP_STATE_VERSION,
+ * CMakeLists.txt): TP_FAULTS, TP_VARIANT, TP_ID_VALUE, TP_ABI_MAJOR, TP_ABI_MINOR, TP_NO_ENTRY, TP_NULL_DESC, TP_STATE_VERSION,
  * TP_MMIO_SIZE, TP_IRQ_COUNT, TP_CRASH_IN_CREATE, TP_HANG_IN_CREATE.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
@@ -26,6 +26,11 @@
  *   0x40 RESETS    RO   number of reset() calls (not cleared by reset)
  *   0x44 LOADS     RO   number of hot reloads this state went through
  *   0x48 VARIANT   RO   TP_VARIANT
+ *   0x4C FAULT     RW   TP_FAULTS builds (test-faulty) only: with args fault=KIND@read (@write) reading
+ *                       (writing) it faults; KIND segv (SIGSEGV), abort (SIGABRT) or hang (sleeps
+ *                       forever). fault=KIND@timer faults in the TIMER_NS timer's callback,
+ *                       KIND@reset in every reset() after the first (the machine's start),
+ *                       KIND@work in the WORK register's blocking work. For isolate=on tests.
  *   0x100..0x1FF   MEM  256 bytes of RAM, accesses of 1, 2, 4 or 8 bytes
  */
 #include "dynperiph/plugin.h"
@@ -36,6 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef TP_FAULTS
+#include <signal.h>
+#endif
 
 #ifndef TP_VARIANT
 #define TP_VARIANT 1
@@ -74,7 +82,36 @@ struct dp_instance {
     uint8_t dma_buf[TP_DMA_MAX];
     char marker[200];
     dp_timer *dma_timer, *timer;
+    char fault_kind[8], fault_where[8];
 };
+
+#ifdef TP_FAULTS
+volatile uintptr_t tp_null_address;     /* 0, but the compiler cannot know it */
+#endif
+
+/* fault=KIND@WHERE (TP_FAULTS): misbehave here if WHERE matches. */
+static void maybe_fault(const dp_instance *p, const char *where)
+{
+#ifdef TP_FAULTS
+    if (strcmp(p->fault_where, where) != 0) {
+        return;
+    }
+    if (strcmp(p->fault_kind, "segv") == 0) {
+        *(volatile int *)tp_null_address = 1;   /* a real invalid access (SIGSEGV) */
+    } else if (strcmp(p->fault_kind, "abort") == 0) {
+        abort();
+    } else if (strcmp(p->fault_kind, "hang") == 0) {
+        for (;;) {
+            struct timespec ts = { 1, 0 };
+
+            nanosleep(&ts, NULL);
+        }
+    }
+#else
+    (void)p;
+    (void)where;
+#endif
+}
 
 static void update_irq(dp_instance *p)
 {
@@ -123,6 +160,8 @@ static void timer_expired(void *opaque)
 {
     dp_instance *p = opaque;
 
+    maybe_fault(p, "timer");
+
     p->r.timer_deadline = 0;
     p->r.timer_cnt++;
     p->r.irq_stat |= 2;
@@ -131,12 +170,15 @@ static void timer_expired(void *opaque)
 
 typedef struct work {
     uint32_t ms, result;
+    const dp_instance *p;
 } work;
 
 static void do_work(void *opaque)
 {
     work *w = opaque;
     struct timespec ts = { (time_t)(w->ms / 1000), (long)(w->ms % 1000) * 1000000L };
+
+    maybe_fault(w->p, "work");
 
     nanosleep(&ts, NULL);
     w->result = 2 * w->ms + 1;
@@ -145,6 +187,10 @@ static void do_work(void *opaque)
 static void tp_reset(dp_instance *p)
 {
     uint32_t resets = p->r.resets + 1;
+
+    if (resets >= 2) {
+        maybe_fault(p, "reset");
+    }
 
     p->host->timer_cancel(p->host->ctx, p->dma_timer);
     p->host->timer_cancel(p->host->ctx, p->timer);
@@ -178,6 +224,9 @@ static dp_status tp_read(dp_instance *p, uint64_t off, unsigned size, uint64_t *
     case TP_REG_RESETS: *value = p->r.resets; break;
     case TP_REG_LOADS: *value = p->r.loads; break;
     case TP_REG_VARIANT: *value = TP_VARIANT; break;
+#ifdef TP_FAULTS
+    case TP_REG_FAULT: maybe_fault(p, "read"); *value = 0; break;
+#endif
     default:
         return DP_ERR_BUS;
     }
@@ -205,6 +254,9 @@ static dp_status tp_write(dp_instance *p, uint64_t off, unsigned size, uint64_t 
         }
         break;
     case TP_REG_DELAY_NS: p->r.delay_ns = v; break;
+#ifdef TP_FAULTS
+    case TP_REG_FAULT: maybe_fault(p, "write"); break;
+#endif
     case TP_REG_IRQ_EN: p->r.irq_en = v & 3; update_irq(p); break;
     case TP_REG_IRQ_STAT: p->r.irq_stat &= ~v; update_irq(p); break;
     case TP_REG_TIMER_NS:
@@ -217,7 +269,7 @@ static dp_status tp_write(dp_instance *p, uint64_t off, unsigned size, uint64_t 
         }
         break;
     case TP_REG_WORK: {
-        work w = { v, 0 };
+        work w = { v, 0, p };
 
         if (h->run_blocking(h->ctx, do_work, &w) != DP_OK) {
             return DP_ERR_BUS;
@@ -252,6 +304,12 @@ static int parse_args(dp_instance *p, const char *args, char *err, size_t err_si
             strcpy(p->marker, tok + 7);
             continue;
         }
+#ifdef TP_FAULTS
+        if (strncmp(tok, "fault=", 6) == 0 &&
+            sscanf(tok + 6, "%7[a-z]@%7[a-z]", p->fault_kind, p->fault_where) == 2) {
+            continue;
+        }
+#endif
         if (strncmp(tok, "scratch=", 8) != 0) {
             snprintf(err, err_size, "unknown args key '%s' (known: scratch=N, marker=PATH)", tok);
             return -1;

@@ -28,7 +28,11 @@ std::string dev(const std::string& so, uint64_t addr, const std::string& extra =
 {
     char a[32];
     std::snprintf(a, sizeof a, "0x%llx", static_cast<unsigned long long>(addr));
+#ifdef DP_TEST_ISOLATE  // dynperiph_isolated_device_tests: the same tests with the plugin in a child
+    return "dynperiph,plugin=" + plugin(so) + ",addr=" + a + ",isolate=on,isolate-host=" DP_TEST_ISOLATE + extra;
+#else
     return "dynperiph,plugin=" + plugin(so) + ",addr=" + a + extra;
+#endif
 }
 
 std::vector<std::string> one_device(const std::string& extra = "")

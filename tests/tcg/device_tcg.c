@@ -6,7 +6,9 @@
  * blocking work (host thread, BQL released) that costs the guest no virtual time.
  * The -append word "buserror" instead reads an offset the plugin refuses: the guest must take a
  * precise BusFault at that address (reported by the support library, exit 254). "longwork" starts
- * 1.5 s of blocking work (blocking_qmp_test.cpp checks that QMP answers meanwhile).
+ * 1.5 s of blocking work (blocking_qmp_test.cpp checks that QMP answers meanwhile). "fault" reads
+ * the FAULT register of test-faulty run with isolate=on: the child crashes or hangs there, and the guest
+ * must take a precise BusFault at that address while QEMU stays up (exit 254 from the fault report).
  */
 #include <stdint.h>
 #include <string.h>
@@ -108,6 +110,11 @@ int main(void)
     if (argc > 0 && strcmp(argv[0], "buserror") == 0) {
         (void)REG(0x800);     /* the plugin answers DP_ERR_BUS */
         return 1;             /* not reached */
+    }
+    if (argc > 0 && strcmp(argv[0], "fault") == 0) {
+        CHECK_EQ(REG(TP_REG_ID), TP_ID_BASE + 1);
+        (void)REG(TP_REG_FAULT);  /* test-faulty, isolate=on: the plugin's child crashes or hangs */
+        return 1;             /* not reached: a precise BusFault at 0x4012004c */
     }
     test_mmio();
     test_dma_irq();
