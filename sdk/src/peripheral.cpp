@@ -7,6 +7,8 @@
 #include <new>
 #include <vector>
 
+#include <dynperiph/lifecycle.h>
+
 #include "bank_impl.hpp"
 
 namespace dynperiph {
@@ -134,6 +136,8 @@ dp_status Peripheral::load_state(uint32_t, StateReader &r) {
     return DP_OK;
 }
 const void *Peripheral::capability(const char *) { return nullptr; }
+void Peripheral::activate() {}
+void Peripheral::deactivate() {}
 
 #define DP_LOG_FN(fn, level)                                                                                    \
     void Peripheral::fn(const char *fmt, ...) const {                                                            \
@@ -251,8 +255,37 @@ dp_status load_state(dp_instance *inst, uint32_t version, const void *buf, size_
     });
 }
 
+dp_status activate(dp_instance *inst, char *err, size_t n) noexcept {
+    Peripheral *p = self(inst);
+    try {
+        p->activate();
+        return DP_OK;
+    } catch (const std::exception &e) {
+        if (err && n)
+            std::snprintf(err, n, "%s", e.what());
+    } catch (...) {
+        if (err && n)
+            std::snprintf(err, n, "unknown exception");
+    }
+    return DP_ERR_INTERNAL;
+}
+
+void deactivate(dp_instance *inst) noexcept {
+    Peripheral *p = self(inst);
+    guarded(p, "deactivate", DP_ERR_INTERNAL, [&] {
+        p->deactivate();
+        return DP_OK;
+    });
+}
+
+namespace {
+const dp_lifecycle kLifecycle = {{1, 0}, &activate, &deactivate};
+} // namespace
+
 const void *get_capability(dp_instance *inst, const char *id) noexcept {
     Peripheral *p = self(inst);
+    if (id && std::strcmp(id, DP_LIFECYCLE_CAPABILITY) == 0)
+        return &kLifecycle;
     try {
         return p->capability(id);
     } catch (...) {
