@@ -46,6 +46,9 @@
 #ifndef TP_ABI_MAJOR
 #define TP_ABI_MAJOR DYNPERIPH_ABI_MAJOR
 #endif
+#ifndef TP_ABI_MINOR
+#define TP_ABI_MINOR DYNPERIPH_ABI_MINOR
+#endif
 #ifndef TP_STATE_VERSION
 #define TP_STATE_VERSION 1
 #endif
@@ -350,7 +353,7 @@ static dp_status tp_load_state(dp_instance *p, uint32_t version, const void *buf
 }
 
 static const dp_plugin_desc tp_desc = {
-    .abi = { TP_ABI_MAJOR, DYNPERIPH_ABI_MINOR },
+    .abi = { TP_ABI_MAJOR, TP_ABI_MINOR },
     .name = "test-periph",
     .description = "dynperiph test peripheral: registers, DMA copy, timer, IRQs, blocking work",
     .mmio_size = TP_MMIO_SIZE,
