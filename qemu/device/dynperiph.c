@@ -932,8 +932,10 @@ static void dp_try_reload(DynPeriphState *s, Error **errp)
     }
     rc = dp_save_state(s, &st, &err);
     if (rc == DP_ERR_BUSY) {
-        if (!s->gen->blocking) {
-            dp_gen_activate(s->gen, &error_warn);
+        Error *again = NULL;
+
+        if (!s->gen->blocking && !dp_gen_activate(s->gen, &again)) {
+            warn_report_err(again);
         }
         dp_set_status(s, g_strdup_printf("pending: %s (plugin busy, retrying)", path));
         timer_mod(s->retry_timer,
