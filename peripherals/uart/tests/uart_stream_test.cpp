@@ -136,11 +136,11 @@ void run_echo(size_t bytes, size_t reload_every, int late_ms, const std::string 
 
 } // namespace
 
-TEST(UartChardev, OneMiBEchoedByteForByte) { run_echo(1u << 20, 0, 0); }
+TEST(UartChardev, OneMiBEchoedByteForByte) { run_echo(1u << 20, 0, 0, "fifo=256"); }
 
 TEST(UartChardev, PeerReadsLateBackPressure) { run_echo(256u << 10, 0, 700, "fifo=4"); }
 
-TEST(UartChardev, HotReloadMidStreamLosesNothing) { run_echo(1u << 20, 128u << 10, 0); }
+TEST(UartChardev, HotReloadMidStreamLosesNothing) { run_echo(1u << 20, 128u << 10, 0, "fifo=64"); }
 
 TEST(UartChardev, StartupErrorsAreOneLine) {
     struct Case {
