@@ -43,9 +43,9 @@ TEST(Harness, LoaderErrorsNameFileAndCause) {
     std::remove(junk.c_str());
     EXPECT_EQ(load_error(dir() + "/no_entry.so"),
               dir() + "/no_entry.so: not a dynperiph plugin: no symbol dynperiph_plugin_entry");
-    EXPECT_EQ(load_error(dir() + "/refuses.so"), dir() + "/refuses.so: the plugin refused host ABI 1.0");
+    EXPECT_EQ(load_error(dir() + "/refuses.so"), dir() + "/refuses.so: the plugin refused host ABI 1.1");
     EXPECT_EQ(load_error(dir() + "/abi_future.so"),
-              dir() + "/abi_future.so: plugin ABI 2.0 is not supported by this host (ABI 1.0)");
+              dir() + "/abi_future.so: plugin ABI 2.0 is not supported by this host (ABI 1.1)");
     EXPECT_EQ(load_error(dir() + "/probe.so"), "no error");
 }
 
