@@ -16,20 +16,28 @@
  *  - Optional capabilities are looked up by string id with dp_host.get_capability (host side) and
  *    dp_plugin_desc.get_capability (plugin side); NULL means "unsupported". This is how the ABI grows
  *    without breaking old plugins.
- *  - Threads: unless a comment says otherwise, every callback is invoked on the thread that owns the
- *    device (in QEMU: a vCPU thread or the main loop, always with QEMU's global lock held), never
- *    concurrently for one instance. Host services may only be called from inside such a callback,
- *    except where marked "any thread".
+ *  - Threads (the threading contract): unless a comment says otherwise, every callback is invoked on
+ *    "the device thread": the thread that owns the device at that moment (in QEMU: a vCPU thread or
+ *    the main loop, always with QEMU's global lock held), never concurrently with another callback of
+ *    the same instance (MMIO, reset, timers, posted work, chardev callbacks, save/load, activate /
+ *    deactivate). Host services may only be called from the device thread, except where marked "any
+ *    thread". A plugin's own threads (started in activate, stopped in deactivate: lifecycle.h) reach
+ *    the device only through the async capability (async.h): post() from any thread queues work that
+ *    runs later on the device thread, where every host service may be called.
  *  - No callback may throw (C++), longjmp out or call exit(). Errors are returned as dp_status.
  *  - Only <stdint.h>, <stddef.h> and <stdbool.h> are included; compiled as C11 and C++17 in the tests.
  *
  * ABI change log:
  *   1.0  first version: MMIO, reset, DMA, IRQ, virtual clock, timers, logging, blocking work,
  *        save/restore for hot reload.
- *   1.1  plugin-side capabilities (structs unchanged; a 1.0 plugin keeps working, it just has none):
+ *   1.1  no struct changed (a 1.0 plugin works unchanged on a 1.1 host); capabilities only:
  *        desc.get_capability may be called with inst == NULL for plugin-level capabilities (a 1.1
- *        plugin returns NULL for ids it does not know); DYNPERIPH_CAP_PLACEMENT (default MMIO base and
- *        first IRQ, plugin level) and DYNPERIPH_CAP_PEEK (side-effect-free debugger reads, per instance).
+ *        plugin returns NULL for ids it does not know): DYNPERIPH_CAP_PLACEMENT (default MMIO base and
+ *        first IRQ, plugin level); per instance DYNPERIPH_CAP_PEEK (side-effect-free debugger reads) and
+ *        "dynperiph.lifecycle/1" (lifecycle.h: activate / deactivate around creation, hot reload and
+ *        destruction, for host resources such as sockets, threads and files); host capabilities, each in
+ *        its own header: "dynperiph.async/1" (async.h: post work / IRQ changes from any thread) and
+ *        "dynperiph.chardev/1" (chardev.h: QEMU character devices with back-pressure).
  */
 #ifndef DYNPERIPH_PLUGIN_H
 #define DYNPERIPH_PLUGIN_H
@@ -125,7 +133,10 @@ typedef struct dp_host {
      */
     dp_status (*run_blocking)(void *ctx, dp_work_fn fn, void *opaque);
 
-    /* Optional host capabilities by id (e.g. "dynperiph.x/1"); NULL if unsupported. */
+    /*
+     * Optional host capabilities by id (e.g. DP_ASYNC_CAPABILITY from async.h); NULL if unsupported.
+     * The returned struct is valid until destroy() returns. Device thread (also inside create).
+     */
     const void *(*get_capability)(void *ctx, const char *id);
 } dp_host;
 
@@ -145,6 +156,10 @@ typedef struct dp_plugin_desc {
     /*
      * Creates an instance. `args` is the device's args= string ("" if absent). On failure returns NULL
      * and writes a one-line, NUL-terminated reason into err[0..err_size-1]. Called on the main thread.
+     * create may run more than once per instance the host keeps: QEMU first tries it (with load_state
+     * and destroy) in a forked child, and on hot reload it runs while the old instance still lives.
+     * So create must not take host resources that exist once (a listening port, a thread, an exclusive
+     * file): take them in the lifecycle capability's activate (lifecycle.h).
      */
     dp_instance *(*create)(const dp_host *host, const char *args, char *err, size_t err_size);
     void (*destroy)(dp_instance *inst);
@@ -170,7 +185,7 @@ typedef struct dp_plugin_desc {
     dp_status (*save_state)(dp_instance *inst, void *buf, size_t cap, size_t *len);
     dp_status (*load_state)(dp_instance *inst, uint32_t version, const void *buf, size_t len);
 
-    /* Optional plugin capabilities by id; may be NULL. */
+    /* Optional plugin capabilities by id (e.g. DP_LIFECYCLE_CAPABILITY from lifecycle.h); may be NULL. */
     const void *(*get_capability)(dp_instance *inst, const char *id);
 } dp_plugin_desc;
 

@@ -11,7 +11,7 @@
  * QEMU interface:
  *  + user-creatable without a bus (like the generic "loader" device):
  *      -device dynperiph,plugin=PATH[,addr=BASE][,args=STRING][,irq=N][,cpu=N][,secure=on|off]
- *              [,watch=on][,id=NAME]
+ *              [,watch=on][,id=NAME][,chardev=ID[:ID...]][,isolate=on]
  *  + properties: "plugin" (str, required), "addr" (uint64, base of the MMIO region; default the
  *    plugin's DYNPERIPH_CAP_PLACEMENT, i.e. its SVD's baseAddress; neither = error), "args" (str,
  *    handed to the plugin's create), "irq" (uint32, first interrupt-controller input: plugin line k
@@ -21,13 +21,17 @@
  *    "watch" (bool, reload when the plugin file is replaced), "trial" (bool,
  *    default on: run the plugin's init in a forked child first, see dp_trial()), "trial-timeout"
  *    (uint32 seconds, default 10: a trial init taking longer counts as hung; with isolate=on: the
- *    bound for the child's plugin load and create)
+ *    bound for the child's plugin load and create), "chardev" (str, -chardev ids separated by ':',
+ *    the plugin's ports 0, 1, ...: dynperiph-chardev.c)
  *  + isolate=on (isolate/dp_isolate.h): the plugin runs in a child process ("isolate-host", str:
  *    the child program, default $DYNPERIPH_ISOLATE_HOST or dp-isolate-host / dp-python-host from
  *    $PATH); a crash, an exit, a call unanswered for "deadline-ms" (uint32, default 1000) or blocking
  *    work running longer than "blocking-deadline-ms" (default 60000) costs a bus error and one log
  *    line; then "on-crash" (str) buserror (default: bus errors from then on) or restart (a new child
  *    from the last checkpoint, taken every "checkpoint-ms", default 100, 0 = never)
+ *  + ABI 1.1 capabilities: placement and peek (plugin side, dynperiph-placement.c and dp_peek),
+ *    async (dynperiph-async.c), chardev (dynperiph-chardev.c), and the plugin's lifecycle
+ *    (activate / deactivate around startup, hot reload and exit: dp_gen_activate)
  *  + QOM properties for hot reload (QMP qom-set/qom-get on /machine/peripheral/NAME):
  *      "reload" (str; writing PATH or "" (= the current file) hot-reloads; reading gives the current file)
  *      "reload-status" (str, read-only): "idle" | "pending: ..." | "ok: PATH (generation N)" |
@@ -76,6 +80,7 @@
 #include "dynperiph/plugin.h"
 #include "dynperiph-common.h"
 #include "dynperiph-placement.h"
+#include "dynperiph-ext.h"
 #include "dp_memload.h"
 #include "dp_isolate.h"
 
@@ -122,6 +127,10 @@ struct DPGen {
     const dp_peek *peek;            /* DYNPERIPH_CAP_PEEK of the instance, NULL if none */
     dp_isolate *iso;                /* isolate=on: the proxy whose desc forwards to the child */
     QLIST_HEAD(, DPTimer) timers;
+    DPAsync *async;                 /* dynperiph-async.c */
+    DPChardevClient *chr;           /* dynperiph-chardev.c: this instance's view of s->chardevs */
+    const dp_lifecycle *lifecycle;  /* the plugin's activate / deactivate, NULL if it has none */
+    bool active;                    /* activate succeeded, no deactivate since */
 };
 
 struct DynPeriphState {
@@ -145,12 +154,14 @@ struct DynPeriphState {
     uint32_t checkpoint_ms;
 
     DPAttach attach;                /* CPU, its address space + attributes, its NVIC */
+    char *chardev;
 
     char *name;                     /* dp_host.instance_name: the id, or dynperiph@ADDR */
     MemoryRegion mmio;
     qemu_irq irqs[DP_MAX_IRQS];
     unsigned irqs_wired;
     DPGen *gen;                     /* the live plugin generation */
+    DPChardevs *chardevs;           /* chardev=: the connections, kept across reloads */
     Notifier exit_notifier;
     QTAILQ_ENTRY(DynPeriphState) next;
 
@@ -181,8 +192,33 @@ static void dp_log(void *ctx, dp_log_level level, const char *msg);
 static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque);
 static const void *dp_get_capability(void *ctx, const char *id);
 
+static bool dp_gen_busy(void *opaque)
+{
+    return ((DPGen *)opaque)->blocking > 0;
+}
+
+static bool dp_gen_inert(void *opaque)
+{
+    return ((DPGen *)opaque)->trial;
+}
+
+static unsigned dp_gen_irq_count(void *opaque)
+{
+    DPGen *g = opaque;
+
+    return g->desc ? g->desc->irq_count : 0;
+}
+
 static void dp_host_init(DPGen *g)
 {
+    DPExtOwner owner = {
+        .opaque = g,
+        .busy = dp_gen_busy,
+        .inert = dp_gen_inert,
+        .set_irq = dp_set_irq,
+        .irq_count = dp_gen_irq_count,
+    };
+
     g->host = (dp_host) {
         .abi = { DYNPERIPH_ABI_MAJOR, DYNPERIPH_ABI_MINOR },
         .ctx = g,
@@ -199,6 +235,8 @@ static void dp_host_init(DPGen *g)
         .run_blocking = dp_run_blocking,
         .get_capability = dp_get_capability,
     };
+    g->async = dp_async_new(&owner);
+    g->chr = dp_chardev_client_new(g->s->chardevs, &owner);
 }
 
 /*
@@ -452,13 +490,23 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     g->blocking--;
     if (!g->blocking) {
         dp_run_deferred_timers(g);
+        dp_async_kick(g->async);    /* posted work and chardev input waited for it */
+        dp_chardevs_kick(g->s->chardevs);
     }
     return DP_OK;
 }
 
 static const void *dp_get_capability(void *ctx, const char *id)
 {
-    return NULL;                    /* ABI 1.0 defines no optional host capability yet */
+    DPGen *g = ctx;
+
+    if (id && !strcmp(id, DP_ASYNC_CAPABILITY)) {
+        return dp_async_api_of(g->async);
+    }
+    if (id && !strcmp(id, DP_CHARDEV_CAPABILITY)) {
+        return dp_chardev_api_of(g->chr);
+    }
+    return NULL;
 }
 
 /* ---- MMIO and reset ------------------------------------------------------------------------- */
@@ -663,6 +711,40 @@ static bool dp_instantiate(DPGen *g, const char *args, const DPState *st, Error 
 }
 
 /*
+ * Lifecycle (include/dynperiph/lifecycle.h): host resources of a plugin (ports, threads, files)
+ * exist only in the one instance that runs, so create() may also run in the trial child and while
+ * the old instance of a hot reload still lives. Without the capability both are no-ops (ABI 1.0).
+ */
+static bool dp_gen_activate(DPGen *g, Error **errp)
+{
+    char err[DP_ERR_LEN] = "";
+
+    if (!g->lifecycle && g->desc->get_capability) {
+        const dp_lifecycle *lc = g->desc->get_capability(g->inst, DP_LIFECYCLE_CAPABILITY);
+
+        g->lifecycle = lc && lc->abi.major == 1 && lc->activate && lc->deactivate ? lc : NULL;
+    }
+    if (g->active || !g->lifecycle) {
+        return true;
+    }
+    if (g->lifecycle->activate(g->inst, err, sizeof(err)) != DP_OK) {
+        err[sizeof(err) - 1] = 0;
+        error_setg(errp, "plugin %s: activate failed: %s", g->path, err[0] ? err : "no reason given");
+        return false;
+    }
+    g->active = true;
+    return true;
+}
+
+static void dp_gen_deactivate(DPGen *g)
+{
+    if (g && g->active) {
+        g->active = false;
+        g->lifecycle->deactivate(g->inst);
+    }
+}
+
+/*
  * Crash guard. A plugin runs inside QEMU's process, so a crash in its code cannot be caught there
  * (a SIGSEGV handler cannot safely resume). What can be done: run the risky first steps (dlopen
  * with the plugin's constructors, the entry point, create, load_state, destroy) once in a forked
@@ -766,8 +848,11 @@ static void dp_gen_free(DPGen *g)
         return;
     }
     if (g->inst) {
+        dp_gen_deactivate(g);
         g->desc->destroy(g->inst);
     }
+    dp_async_free(g->async);        /* after destroy: the plugin's threads are joined by then */
+    dp_chardev_client_free(g->chr);
     QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {   /* timers the plugin did not free */
         dp_timer_free(&g->host, (dp_timer *)t);
     }
@@ -934,11 +1019,13 @@ static bool dp_swap_in(DynPeriphState *s, const char *path, const DPState *st, E
     } else if (g->desc->irq_count > old->desc->irq_count) {
         error_setg(errp, "plugin %s: needs %u IRQ lines, the running plugin was wired with %u; "
                    "restart QEMU to change it", path, g->desc->irq_count, old->desc->irq_count);
-    } else if (dp_instantiate(g, s->args, st, errp)) {
+    } else if (dp_instantiate(g, s->args, st, errp) && dp_gen_activate(g, errp)) {
         g->number = old->number + 1;
         s->gen = g;
+        dp_chardevs_set_live(s->chardevs, g->chr);
         dp_irq_sync(s);
         dp_gen_free(old);
+        dp_async_kick(g->async);    /* what the new instance posted while it was not live yet */
         return true;
     }
     dp_gen_free(g);
@@ -952,8 +1039,21 @@ static void dp_try_reload(DynPeriphState *s, Error **errp)
     DPState st;
     dp_status rc;
 
+    /*
+     * The old instance gives up its host resources before the new one is created (lifecycle.h), and
+     * what its threads posted until then runs first, so the saved state is complete.
+     */
+    if (!s->gen->blocking) {
+        dp_gen_deactivate(s->gen);
+        dp_async_run(s->gen->async);
+    }
     rc = dp_save_state(s, &st, &err);
     if (rc == DP_ERR_BUSY) {
+        Error *again = NULL;
+
+        if (!s->gen->blocking && !dp_gen_activate(s->gen, &again)) {
+            warn_report_err(again);
+        }
         dp_set_status(s, g_strdup_printf("pending: %s (plugin busy, retrying)", path));
         timer_mod(s->retry_timer,
                   qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + DP_RELOAD_RETRY_MS);
@@ -964,6 +1064,16 @@ static void dp_try_reload(DynPeriphState *s, Error **errp)
     s->reloading = true;
     if (rc == DP_OK) {
         dp_swap_in(s, path, &st, &err);
+    }
+    if (err) {                      /* the old instance keeps running: give its resources back */
+        Error *again = NULL;
+
+        if (!dp_gen_activate(s->gen, &again)) {
+            error_append_hint(&err, "and the running plugin could not be activated again: %s\n",
+                              error_get_pretty(again));
+            error_report("dynperiph %s: %s", s->name, error_get_pretty(again));
+            error_free(again);
+        }
     }
     s->reloading = false;
     g_free(st.data);
@@ -1138,6 +1248,7 @@ static bool dp_default_placement(DynPeriphState *s, DPGen *g, Error **errp)
 }
 
 static void dp_exit_notify(Notifier *n, void *data);
+static void dp_teardown(DynPeriphState *s);
 
 static void dp_realize(DeviceState *dev, Error **errp)
 {
@@ -1168,8 +1279,13 @@ static void dp_realize(DeviceState *dev, Error **errp)
                    s->on_crash ? "on-crash" : "isolate-host");
         return;
     }
+    if (s->chardev && *s->chardev &&
+        !(s->chardevs = dp_chardevs_new(s->name, s->chardev, errp))) {
+        return;
+    }
     g = dp_gen_open(s, s->plugin, dp_use_trial(s) ? s->args : NULL, NULL, errp);
     if (!g) {
+        dp_teardown(s);
         return;
     }
     if (!dp_default_placement(s, g, errp) ||
@@ -1177,12 +1293,15 @@ static void dp_realize(DeviceState *dev, Error **errp)
         !dp_region_is_free(s->plugin, &s->attach, s->addr, g->desc->mmio_size, errp) ||
         !dp_wire_irqs(s, g->desc->irq_count, errp) ||
         (s->watch && !dp_watch_start(s, errp)) ||
-        !dp_instantiate(g, s->args, NULL, errp)) {
+        !dp_instantiate(g, s->args, NULL, errp) ||
+        !dp_gen_activate(g, errp)) {
         dp_gen_free(g);
+        dp_teardown(s);
         return;
     }
     g->number = 1;
     s->gen = g;
+    dp_chardevs_set_live(s->chardevs, g->chr);
     s->reload_status = g_strdup("idle");
     s->retry_timer = timer_new_ms(QEMU_CLOCK_REALTIME, dp_retry_cb, s);
     memory_region_init_io(&s->mmio, OBJECT(dev), &dp_mmio_ops, s, s->name, g->desc->mmio_size);
@@ -1209,6 +1328,8 @@ static void dp_teardown(DynPeriphState *s)
     }
     dp_gen_free(s->gen);
     s->gen = NULL;
+    dp_chardevs_free(s->chardevs);  /* after the instance: it may write in deactivate */
+    s->chardevs = NULL;
 }
 
 /*
@@ -1264,6 +1385,7 @@ static DP_PROPERTIES dp_properties[] = {
     DEFINE_PROP_UINT32("deadline-ms", DynPeriphState, deadline_ms, 1000),
     DEFINE_PROP_UINT32("blocking-deadline-ms", DynPeriphState, blocking_deadline_ms, 60000),
     DEFINE_PROP_UINT32("checkpoint-ms", DynPeriphState, checkpoint_ms, 100),
+    DEFINE_PROP_STRING("chardev", DynPeriphState, chardev),
     DP_PROP_END
 };
 

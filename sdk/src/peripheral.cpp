@@ -8,6 +8,8 @@
 #include <new>
 #include <vector>
 
+#include <dynperiph/lifecycle.h>
+
 #include "bank_impl.hpp"
 
 namespace dynperiph {
@@ -136,6 +138,8 @@ dp_status Peripheral::load_state(uint32_t, StateReader &r) {
 }
 const void *Peripheral::capability(const char *) { return nullptr; }
 dp_status Peripheral::peek(uint64_t offset, unsigned size, uint64_t &value) { return regs_.peek(offset, size, value); }
+void Peripheral::activate() {}
+void Peripheral::deactivate() {}
 
 #define DP_LOG_FN(fn, level)                                                                                    \
     void Peripheral::fn(const char *fmt, ...) const {                                                            \
@@ -253,6 +257,29 @@ dp_status load_state(dp_instance *inst, uint32_t version, const void *buf, size_
     });
 }
 
+dp_status activate(dp_instance *inst, char *err, size_t n) noexcept {
+    Peripheral *p = self(inst);
+    try {
+        p->activate();
+        return DP_OK;
+    } catch (const std::exception &e) {
+        if (err && n)
+            std::snprintf(err, n, "%s", e.what());
+    } catch (...) {
+        if (err && n)
+            std::snprintf(err, n, "unknown exception");
+    }
+    return DP_ERR_INTERNAL;
+}
+
+void deactivate(dp_instance *inst) noexcept {
+    Peripheral *p = self(inst);
+    guarded(p, "deactivate", DP_ERR_INTERNAL, [&] {
+        p->deactivate();
+        return DP_OK;
+    });
+}
+
 namespace {
 dp_status peek_tramp(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value) noexcept {
     try {
@@ -262,6 +289,7 @@ dp_status peek_tramp(dp_instance *inst, uint64_t offset, unsigned size, uint64_t
     }
 }
 const dp_peek kPeek = {{1, 0}, &peek_tramp};
+const dp_lifecycle kLifecycle = {{1, 0}, &activate, &deactivate};
 } // namespace
 
 const void *get_capability(dp_instance *inst, const char *id) noexcept {
@@ -274,6 +302,8 @@ const void *get_capability(dp_instance *inst, const char *id) noexcept {
         return nullptr;
     }
     Peripheral *p = self(inst);
+    if (id && std::strcmp(id, DP_LIFECYCLE_CAPABILITY) == 0)
+        return &kLifecycle;
     try {
         if (const void *c = p->capability(id))
             return c;

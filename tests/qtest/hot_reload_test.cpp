@@ -135,7 +135,7 @@ TEST(DynperiphReload, BrokenFilesAreRefusedAndTheOldPluginKeepsRunning)
         std::string file, why;
     } cases[] = {
         {plugin("test-noentry"), "no 'dynperiph_plugin_entry' symbol"},
-        {plugin("test-abi2"), "plugin ABI 2.1, this QEMU supports 1.0 to 1.1"},
+        {plugin("test-abi2"), "plugin ABI 2.0, this QEMU supports 1.0 to 1.1"},
         {plugin("test-notelf"), "not a loadable plugin"},
         {plugin("test-nulldesc"), "returned no descriptor"},
         {plugin("test-state2"), "load_state refused the state of version 1"},

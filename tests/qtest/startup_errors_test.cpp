@@ -87,7 +87,7 @@ TEST(DynperiphStartup, NoEntrySymbol)
 TEST(DynperiphStartup, AbiVersionOutOfRangeNamesBothVersions)
 {
     auto so = plugin("test-abi2");
-    expect_startup_error({"-device", kDev + so}, {so, "plugin ABI 2.1, this QEMU supports 1.0 to 1.1"});
+    expect_startup_error({"-device", kDev + so}, {so, "plugin ABI 2.0, this QEMU supports 1.0 to 1.1"});
 }
 
 TEST(DynperiphStartup, EntryReturnsNull)

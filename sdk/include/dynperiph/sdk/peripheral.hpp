@@ -143,6 +143,14 @@ class Peripheral {
     // A debugger's read (DYNPERIPH_CAP_PEEK): the value without side effects. Default: the register
     // bank's peek (stored value, no read hooks, read-to-clear bits stay). Override when read() is custom.
     virtual dp_status peek(uint64_t offset, unsigned size, uint64_t &value);
+    // Lifecycle (ABI 1.1, include/dynperiph/lifecycle.h): the constructor may also run in QEMU's trial child
+    // and, on hot reload, while the old instance still lives; take host resources that exist once (a
+    // listening socket, threads, an exclusive file) in activate() and give them back in deactivate(). On hot
+    // reload: old deactivate() -> its posted work runs -> save_state -> new constructor -> load_state -> new
+    // activate(); the old instance is activated again if the new one fails. Throw dynperiph::Error from
+    // activate() to refuse (the reason is reported). Defaults: nothing.
+    virtual void activate();
+    virtual void deactivate();
 
     const Host &host() const { return host_; }
     RegisterBank &regs() { return regs_; }
@@ -172,6 +180,8 @@ dp_status write(dp_instance *inst, uint64_t offset, unsigned size, uint64_t valu
 dp_status save_state(dp_instance *inst, void *buf, size_t cap, size_t *len) noexcept;
 dp_status load_state(dp_instance *inst, uint32_t version, const void *buf, size_t len) noexcept;
 const void *get_capability(dp_instance *inst, const char *id) noexcept;
+dp_status activate(dp_instance *inst, char *err, size_t n) noexcept;
+void deactivate(dp_instance *inst) noexcept;
 const dp_plugin_desc *entry(const dp_plugin_desc *d, dp_version host_abi) noexcept;
 } // namespace detail
 
