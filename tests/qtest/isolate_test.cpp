@@ -146,7 +146,9 @@ TEST_P(IsolatedCrash, BusErrorsFromThenOn)
     EXPECT_NE(lines[0].find("dynperiph dp0: plugin " + plugin("test-faulty")), std::string::npos) << lines[0];
     EXPECT_NE(lines[0].find(std::string(c.cause) + " " + c.where), std::string::npos) << lines[0];
     EXPECT_NE(lines[0].find("bus errors from now on (on-crash=buserror"), std::string::npos) << lines[0];
-    if (!in_flight.empty()) EXPECT_EQ(lines_with(q.stderr_text(), in_flight).size(), 1u) << q.stderr_text();
+    if (!in_flight.empty()) {
+        EXPECT_EQ(lines_with(q.stderr_text(), in_flight).size(), 1u) << q.stderr_text();
+    }
     q.readl(kBase + TP_REG_ID);
     EXPECT_EQ(lines_with(q.stderr_text(), "read offset 0x0 size 4 value 0x0 status 1").size(), 1u)
         << "later reads are bus errors\n" << q.stderr_text();
