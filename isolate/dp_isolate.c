@@ -8,8 +8,12 @@
 #endif
 #include "dp_isolate.h"
 #include "dp_isolate_chan.h"
+#include "dynperiph/async.h"
+#include "dynperiph/chardev.h"
+#include "dynperiph/lifecycle.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,12 +32,20 @@
 #define ISO_MAX_TIMERS   1024
 #define ISO_LOG_MAX      4096
 #define ISO_WHY_LEN      256
+#define ISO_ASYNC_SLICE_NS 100000000u  /* the async doorbell thread's futex sleeps */
+#define ISO_CHR_MAX_PORTS 64
 
 typedef struct iso_timer {
     dp_isolate *p;
     uint64_t id;
     dp_timer *t;                    /* the device's timer */
 } iso_timer;
+
+typedef struct iso_port {           /* opaque of the handlers the proxy sets on the device's port */
+    dp_isolate *p;
+    unsigned port;
+    bool set;
+} iso_port;
 
 struct dp_isolate {
     dp_plugin_desc desc;            /* what the device sees */
@@ -72,6 +84,21 @@ struct dp_isolate {
     size_t save_len;
     bool save_pending;
 
+    /* ABI 1.1 (child programs with DP_ISO_HAS_CAPS) */
+    dp_placement placement;         /* plugin level, asked at spawn */
+    bool has_placement;
+    unsigned inst_caps;             /* DP_ISO_INST_* of the instance */
+    dp_peek peek;                   /* forwarding peek/1 and lifecycle/1 */
+    dp_lifecycle lifecycle;
+    bool active;                    /* activate succeeded, no deactivate since */
+    const dp_async_api *async;      /* the device's async/1 (NULL: none) */
+    pthread_t waiter;               /* waits on the child's async doorbell */
+    bool waiter_running;
+    int waiter_stop;                /* atomic */
+    int async_posted;               /* atomic: a run of the child's queue is posted, not begun */
+    const dp_chardev_api *chr;      /* the device's chardev/1 (NULL: none) */
+    iso_port ports[ISO_CHR_MAX_PORTS];
+
     dp_isolate *next;
 };
 
@@ -90,8 +117,11 @@ static void iso_err(char *err, size_t n, const char *fmt, ...)
 
 /* ---- the child process --------------------------------------------------------------------- */
 
+static void iso_async_stop(dp_isolate *p);
+
 static void iso_unmap(dp_isolate *p)
 {
+    iso_async_stop(p);              /* before the doorbell it waits on goes away */
     if (p->shm) {
         munmap(p->shm, DP_ISO_SHM_SIZE);
         p->shm = NULL;
@@ -180,6 +210,10 @@ static void iso_send(dp_isolate *p, uint32_t op, uint32_t status, uint64_t a, ui
     m->len = len;
     dp_iso_post(p->shm, DP_ISO_OFF_TO_CHILD);
 }
+
+static bool iso_call(dp_isolate *p, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
+                     uint32_t len, unsigned timeout_ms, dp_iso_msg *done);
+static void iso_async_start(dp_isolate *p);
 
 /* Starts the child and waits for HELLO. */
 static bool iso_spawn(dp_isolate *p, char *err, size_t n)
@@ -286,6 +320,21 @@ static bool iso_spawn(dp_isolate *p, char *err, size_t n)
     p->desc.irq_count = m.b > 0xffffffffu ? 0xffffffffu : (unsigned)m.b;
     p->desc.state_version = (uint32_t)m.c;
     p->flags = (unsigned)(m.c >> 32);
+    if (p->flags & DP_ISO_HAS_CAPS) {
+        if (!iso_call(p, DP_ISO_PLACEMENT, 0, 0, 0, 0, p->cfg.startup_ms, &m)) {
+            iso_err(err, n, "isolate: the isolation host '%s' %s while reporting the plugin's "
+                    "placement", p->host_program, p->why);
+            iso_unmap(p);
+            return false;
+        }
+        p->placement = (dp_placement) {
+            .version = { 1, 0 }, .has_base = (m.c & DP_ISO_PL_BASE) != 0,
+            .has_irq = (m.c & DP_ISO_PL_IRQ) != 0, .base = m.a,
+            .irq = m.b > 0xffffffffu ? 0xffffffffu : (uint32_t)m.b,
+        };
+        p->has_placement = p->placement.has_base || p->placement.has_irq;
+        iso_async_start(p);
+    }
     return true;
 }
 
@@ -320,6 +369,7 @@ static void iso_free_timers(dp_isolate *p)
 }
 
 static void iso_blocking_work(void *opaque);
+static uint32_t iso_chr_service(dp_isolate *p, const dp_iso_msg *m, uint64_t *a, uint32_t *len);
 
 /* Serves one service request; false if the child is lost (protocol violation). */
 static bool iso_service(dp_isolate *p, const dp_iso_msg *m)
@@ -405,6 +455,14 @@ static bool iso_service(dp_isolate *p, const dp_iso_msg *m)
             return false;           /* lost during the work (p->why set by the worker) */
         }
         break;
+    case DP_ISO_SVC_CHR_INFO:
+    case DP_ISO_SVC_CHR_HANDLERS:
+    case DP_ISO_SVC_CHR_GRANT:
+    case DP_ISO_SVC_CHR_CREDIT:
+    case DP_ISO_SVC_CHR_WRITE:
+    case DP_ISO_SVC_CHR_CONNECTED:
+        st = iso_chr_service(p, m, &a, &len);
+        break;
     default:
         return iso_lost(p, "protocol violation (unexpected message %u)", m->op);
     }
@@ -480,6 +538,7 @@ static bool iso_restart(dp_isolate *p, char *how, size_t n)
 {
     char err[512] = "";
     dp_iso_msg m;
+    uint64_t m_caps;
     size_t al = strlen(p->args), nl = strlen(p->host->instance_name);
 
     iso_unmap(p);
@@ -495,6 +554,7 @@ static bool iso_restart(dp_isolate *p, char *how, size_t n)
         iso_kill(p);
         return false;
     }
+    m_caps = m.c;
     if (p->have_ckpt) {
         memcpy(dp_iso_data(p->shm), p->ckpt, p->ckpt_len);
         if (!iso_call(p, DP_ISO_LOAD, p->desc.state_version, 0, 0, (uint32_t)p->ckpt_len,
@@ -513,8 +573,17 @@ static bool iso_restart(dp_isolate *p, char *how, size_t n)
         }
         snprintf(how, n, "restarted (pid %d) from reset (no checkpoint)", (int)p->pid);
     }
+    p->inst_caps = (p->flags & DP_ISO_HAS_CAPS) ? (unsigned)m_caps : 0;
+    if (p->active && (p->inst_caps & DP_ISO_INST_LIFECYCLE) &&
+        (!iso_call(p, DP_ISO_ACTIVATE, 0, 0, 0, 0, p->cfg.deadline_ms, &m) || m.status != DP_OK)) {
+        snprintf(how, n, "restart failed: activate %s", p->pid ? "refused" : p->why);
+        iso_kill(p);
+        return false;
+    }
     return true;
 }
+
+static void iso_chr_unset_all(dp_isolate *p);
 
 /* After a call lost the child: lower the IRQs, drop the timers, log one line, maybe restart. */
 static void iso_after_loss(dp_isolate *p)
@@ -530,6 +599,7 @@ static void iso_after_loss(dp_isolate *p)
     }
     p->lost_in_work = false;
     iso_free_timers(p);
+    iso_chr_unset_all(p);           /* a restarted instance sets its own */
     for (i = 0; i < p->desc.irq_count; i++) {
         p->host->set_irq(p->host->ctx, i, 0);
     }
@@ -644,6 +714,7 @@ static dp_instance *iso_create(const dp_host *host, const char *args, char *err,
         return NULL;
     }
     p->created = true;
+    p->inst_caps = (p->flags & DP_ISO_HAS_CAPS) ? (unsigned)m.c : 0;
     p->ckpt_ns = dp_iso_now_ns();
     p->dirty = true;
     return (dp_instance *)p;
@@ -661,6 +732,7 @@ static void iso_destroy(dp_instance *inst)
             p->quit_sent = true;
         }
     }
+    iso_async_stop(p);              /* the device's async/1 goes away after destroy */
     iso_free_timers(p);
     p->created = false;
 }
@@ -784,6 +856,237 @@ static dp_status iso_load_state(dp_instance *inst, uint32_t version, const void 
     return (dp_status)m.status;
 }
 
+/* ---- ABI 1.1 across the boundary: async/1, chardev/1, peek/1, lifecycle/1 -------------------- */
+
+/* Device thread, posted through the device's async/1: the child runs the work it queued. */
+static void iso_async_fire(void *opaque)
+{
+    dp_isolate *p = opaque;
+    dp_iso_msg m;
+
+    __atomic_store_n(&p->async_posted, 0, __ATOMIC_SEQ_CST);
+    if (iso_enter(p, "posted work", UINT64_MAX)) {
+        iso_run(p, DP_ISO_ASYNC_RUN, 0, 0, 0, 0, p->cfg.deadline_ms, &m);
+    } else if (!p->dead && p->pid && p->busy &&
+               !__atomic_exchange_n(&p->async_posted, 1, __ATOMIC_SEQ_CST) &&
+               p->async->post(p->async->ctx, iso_async_fire, p) != DP_OK) {
+        __atomic_store_n(&p->async_posted, 0, __ATOMIC_SEQ_CST);   /* inside a call: later */
+    }
+}
+
+/* The thread that turns the child's async doorbell into a post of the device's async/1. */
+static void *iso_async_waiter(void *opaque)
+{
+    dp_isolate *p = opaque;
+    uint32_t seen = 0;              /* the channel starts zeroed: a ring before we ran counts */
+
+    while (!__atomic_load_n(&p->waiter_stop, __ATOMIC_SEQ_CST)) {
+        if (dp_iso_wait(p->shm, DP_ISO_OFF_ASYNC, &seen, 0, ISO_ASYNC_SLICE_NS) &&
+            !__atomic_load_n(&p->waiter_stop, __ATOMIC_SEQ_CST) &&
+            !__atomic_exchange_n(&p->async_posted, 1, __ATOMIC_SEQ_CST) &&
+            p->async->post(p->async->ctx, iso_async_fire, p) != DP_OK) {
+            __atomic_store_n(&p->async_posted, 0, __ATOMIC_SEQ_CST);
+        }
+    }
+    return NULL;
+}
+
+static void iso_async_start(dp_isolate *p)
+{
+    sigset_t all, old;
+
+    if (!p->async || p->waiter_running) {
+        return;
+    }
+    __atomic_store_n(&p->waiter_stop, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->async_posted, 0, __ATOMIC_SEQ_CST);
+    sigfillset(&all);               /* QEMU's signals stay with QEMU's threads */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    p->waiter_running = pthread_create(&p->waiter, NULL, iso_async_waiter, p) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void iso_async_stop(dp_isolate *p)
+{
+    if (!p->waiter_running) {
+        return;
+    }
+    __atomic_store_n(&p->waiter_stop, 1, __ATOMIC_SEQ_CST);
+    dp_iso_post(p->shm, DP_ISO_OFF_ASYNC);
+    pthread_join(p->waiter, NULL);
+    p->waiter_running = false;
+}
+
+/* The device's port handlers, set for the child's: each is a call into the child. */
+static void iso_chr_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    iso_port *ip = opaque;
+    dp_isolate *p = ip->p;
+    dp_iso_msg m;
+
+    while (len) {                   /* within the credit the child granted; lost if it died */
+        size_t n = len < DP_ISO_DATA_SIZE ? len : DP_ISO_DATA_SIZE;
+
+        if (!iso_enter(p, "chardev receive", UINT64_MAX)) {
+            return;
+        }
+        memcpy(dp_iso_data(p->shm), buf, n);
+        if (!iso_run(p, DP_ISO_CHR_RECEIVE, ip->port, 0, 0, (uint32_t)n, p->cfg.deadline_ms, &m)) {
+            return;
+        }
+        buf += n;
+        len -= n;
+    }
+}
+
+static void iso_chr_writable(void *opaque)
+{
+    iso_port *ip = opaque;
+    dp_iso_msg m;
+
+    if (iso_enter(ip->p, "chardev writable", UINT64_MAX)) {
+        iso_run(ip->p, DP_ISO_CHR_WRITABLE, ip->port, 0, 0, 0, ip->p->cfg.deadline_ms, &m);
+    }
+}
+
+static void iso_chr_event(void *opaque, dp_chardev_event ev)
+{
+    iso_port *ip = opaque;
+    dp_iso_msg m;
+
+    if (iso_enter(ip->p, "chardev event", UINT64_MAX)) {
+        iso_run(ip->p, DP_ISO_CHR_EVENT, ip->port, (uint64_t)ev, 0, 0, ip->p->cfg.deadline_ms, &m);
+    }
+}
+
+static void iso_chr_unset_all(dp_isolate *p)
+{
+    unsigned i;
+
+    for (i = 0; p->chr && i < p->chr->count && i < ISO_CHR_MAX_PORTS; i++) {
+        if (p->ports[i].set) {
+            p->chr->set_handlers(p->chr->ctx, i, NULL, NULL);
+            p->ports[i].set = false;
+        }
+    }
+}
+
+/* The child's chardev/1 services (the device's functions, called on its behalf). */
+static uint32_t iso_chr_service(dp_isolate *p, const dp_iso_msg *m, uint64_t *a, uint32_t *len)
+{
+    const dp_chardev_api *c = p->chr;
+    uint8_t *data = dp_iso_data(p->shm);
+    unsigned count = c ? (c->count < ISO_CHR_MAX_PORTS ? c->count : ISO_CHR_MAX_PORTS) : 0;
+    unsigned port = m->a < count ? (unsigned)m->a : count;
+    unsigned i;
+
+    if (!c) {
+        return DP_ERR_UNSUPPORTED;
+    }
+    if (m->op == DP_ISO_SVC_CHR_INFO) {
+        *a = count;
+        for (i = 0; i < count; i++) {
+            const char *id = c->name(c->ctx, i);
+            size_t n = strnlen(id ? id : "", 255);
+
+            memcpy(data + *len, id ? id : "", n);
+            data[*len + n] = 0;
+            *len += (uint32_t)n + 1;
+        }
+        return DP_OK;
+    }
+    if (port >= count) {
+        return DP_ERR_INVALID;
+    }
+    switch (m->op) {
+    case DP_ISO_SVC_CHR_HANDLERS: {
+        dp_chardev_handlers h = {
+            .receive = (m->b & DP_ISO_CHR_RECEIVE_H) ? iso_chr_receive : NULL,
+            .writable = (m->b & DP_ISO_CHR_WRITABLE_H) ? iso_chr_writable : NULL,
+            .event = (m->b & DP_ISO_CHR_EVENT_H) ? iso_chr_event : NULL,
+        };
+
+        p->ports[port] = (iso_port) { p, port, m->b != 0 };
+        return c->set_handlers(c->ctx, port, m->b ? &h : NULL, &p->ports[port]);
+    }
+    case DP_ISO_SVC_CHR_GRANT:
+        c->grant(c->ctx, port, (size_t)m->b);
+        return DP_OK;
+    case DP_ISO_SVC_CHR_CREDIT:
+        *a = c->credit(c->ctx, port);
+        return DP_OK;
+    case DP_ISO_SVC_CHR_WRITE:
+        *a = c->write(c->ctx, port, data, m->len);
+        return DP_OK;
+    default: /* DP_ISO_SVC_CHR_CONNECTED */
+        *a = c->connected(c->ctx, port);
+        return DP_OK;
+    }
+}
+
+static dp_status iso_peek(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value)
+{
+    dp_isolate *p = (dp_isolate *)inst;
+    dp_iso_msg m;
+
+    if (!iso_enter(p, "peek", offset) ||
+        !iso_run(p, DP_ISO_PEEK, offset, size, 0, 0, p->cfg.deadline_ms, &m)) {
+        return DP_ERR_BUS;
+    }
+    *value = m.a;
+    return (dp_status)m.status;
+}
+
+static dp_status iso_activate(dp_instance *inst, char *err, size_t n)
+{
+    dp_isolate *p = (dp_isolate *)inst;
+    dp_iso_msg m;
+
+    if (!iso_enter(p, "activate", UINT64_MAX) ||
+        !iso_run(p, DP_ISO_ACTIVATE, 0, 0, 0, 0, p->cfg.deadline_ms, &m)) {
+        iso_err(err, n, "the isolated plugin is not running");
+        return DP_ERR_INTERNAL;
+    }
+    if (m.status != DP_OK) {
+        iso_err(err, n, "%.*s", (int)(m.len < 1023 ? m.len : 1023), (char *)dp_iso_data(p->shm));
+        return (dp_status)m.status;
+    }
+    p->active = true;
+    return DP_OK;
+}
+
+static void iso_deactivate(dp_instance *inst)
+{
+    dp_isolate *p = (dp_isolate *)inst;
+    dp_iso_msg m;
+
+    p->active = false;
+    if (iso_enter(p, "deactivate", UINT64_MAX)) {
+        iso_run(p, DP_ISO_DEACTIVATE, 0, 0, 0, 0, p->cfg.deadline_ms, &m);
+    }
+}
+
+static const void *iso_get_capability(dp_instance *inst, const char *id)
+{
+    dp_isolate *p = (dp_isolate *)inst;
+
+    if (!p || !id) {
+        return NULL;                /* plugin level: dp_isolate_placement */
+    }
+    if (!strcmp(id, DYNPERIPH_CAP_PEEK) && (p->inst_caps & DP_ISO_INST_PEEK)) {
+        return &p->peek;
+    }
+    if (!strcmp(id, DP_LIFECYCLE_CAPABILITY) && (p->inst_caps & DP_ISO_INST_LIFECYCLE)) {
+        return &p->lifecycle;
+    }
+    return NULL;
+}
+
+const dp_placement *dp_isolate_placement(dp_isolate *p)
+{
+    return p && p->has_placement ? &p->placement : NULL;
+}
+
 /* ---- open / close ---------------------------------------------------------------------------- */
 
 dp_isolate *dp_isolate_open(const dp_isolate_cfg *cfg, const char *path, const dp_host *host,
@@ -803,6 +1106,15 @@ dp_isolate *dp_isolate_open(const dp_isolate_cfg *cfg, const char *path, const d
     p->fd = -1;
     p->what = "load";
     p->what_addr = UINT64_MAX;
+    if (host->abi.minor >= 1 && host->get_capability) {
+        const dp_async_api *a = host->get_capability(host->ctx, DP_ASYNC_CAPABILITY);
+        const dp_chardev_api *c = host->get_capability(host->ctx, DP_CHARDEV_CAPABILITY);
+
+        p->async = a && a->abi.major == 1 && a->post ? a : NULL;
+        p->chr = c && c->abi.major == 1 ? c : NULL;
+    }
+    p->peek = (dp_peek) { { 1, 0 }, iso_peek };
+    p->lifecycle = (dp_lifecycle) { { 1, 0 }, iso_activate, iso_deactivate };
     if (!p->host_program || !p->path || !p->args || !iso_spawn(p, err, err_size)) {
         dp_isolate_close(p);
         return NULL;
@@ -817,7 +1129,7 @@ dp_isolate *dp_isolate_open(const dp_isolate_cfg *cfg, const char *path, const d
     p->desc.write = iso_write;
     p->desc.save_state = (p->flags & DP_ISO_HAS_SAVE) ? iso_save_state : NULL;
     p->desc.load_state = (p->flags & DP_ISO_HAS_LOAD) ? iso_load_state : NULL;
-    p->desc.get_capability = NULL;
+    p->desc.get_capability = iso_get_capability;
     p->next = iso_all;
     iso_all = p;
     return p;

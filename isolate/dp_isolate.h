@@ -18,6 +18,13 @@
  *             calls happened since (save_state answering DP_ERR_BUSY: taken at a later call).
  * A hot reload after a crash carries the last checkpoint to the new plugin (save_state answers it).
  *
+ * ABI 1.1 capabilities cross the boundary (child programs announcing DP_ISO_HAS_CAPS): the plugin's
+ * placement/1, peek/1 and lifecycle/1 are forwarded calls (after a restart the new instance is
+ * activated again if the old one was active); the host's chardev/1 is forwarded both ways (the
+ * plugin's functions are services, the device's handler calls are calls); the host's async/1 queue
+ * lives in the child, whose first post rings a doorbell that a thread of the proxy waits on and turns
+ * into a post of the device's own async/1, which runs the child's queue on the device thread.
+ *
  * Plain C + POSIX/Linux, no QEMU or glib headers; not thread-safe (the device calls it with the BQL
  * held; only the blocking-work wait runs on the device's worker thread, while the caller waits).
  *
@@ -57,6 +64,12 @@ dp_isolate *dp_isolate_open(const dp_isolate_cfg *cfg, const char *path, const d
 
 /* The descriptor forwarding to the child (valid until dp_isolate_close). */
 const dp_plugin_desc *dp_isolate_desc(dp_isolate *p);
+
+/*
+ * The plugin-level DYNPERIPH_CAP_PLACEMENT of the child's plugin (NULL if none): get_capability(NULL,
+ * ...) of the proxy's descriptor cannot tell which proxy is asked, so the device asks here.
+ */
+const dp_placement *dp_isolate_placement(dp_isolate *p);
 
 /* Child's process id (0 when none runs). */
 int dp_isolate_pid(dp_isolate *p);

@@ -21,6 +21,9 @@
  * while, then announce sleep and futex-wait on it (FUTEX_WAIT, not private: two processes). The child
  * starts by posting HELLO (descriptor fields) or FATAL (a one-line reason) without being asked.
  *
+ * A third doorbell (DP_ISO_OFF_ASYNC) goes child -> parent outside any call: the child rings it from
+ * any thread when work it queued for async/1 waits; the parent later sends DP_ISO_ASYNC_RUN.
+ *
  * Everything the child writes is untrusted: the parent reads each field once, checks lengths against
  * DP_ISO_DATA_SIZE and treats anything unexpected as a protocol violation (the child is killed).
  *
@@ -44,6 +47,7 @@
 #define DP_ISO_OFF_TO_PARENT    128       /* u32 doorbell the parent waits on */
 #define DP_ISO_OFF_PARENT_SLEEPS 132      /* u32 */
 #define DP_ISO_OFF_RSP          136       /* dp_iso_msg child -> parent */
+#define DP_ISO_OFF_ASYNC        192       /* u32 doorbell: the child posted work (async.h), any thread */
 #define DP_ISO_OFF_DATA         4096      /* bulk data: strings, DMA bytes, state blobs */
 #define DP_ISO_DATA_SIZE        (4u << 20)
 #define DP_ISO_SHM_SIZE         (DP_ISO_OFF_DATA + DP_ISO_DATA_SIZE)
@@ -72,6 +76,15 @@ typedef enum dp_iso_op {
     DP_ISO_LOAD = 16,         /* a=version data=blob; DONE status */
     DP_ISO_TIMER = 17,        /* a=timer id: its callback */
     DP_ISO_QUIT = 18,         /* the child exits (no DONE) */
+    /* ABI 1.1 capabilities, sent only to a child whose HELLO has DP_ISO_HAS_CAPS */
+    DP_ISO_PLACEMENT = 19,    /* DONE a=base b=irq c=DP_ISO_PL_* (the plugin-level placement/1) */
+    DP_ISO_PEEK = 20,         /* a=offset b=size; DONE status a=value (peek/1 of the instance) */
+    DP_ISO_ACTIVATE = 21,     /* lifecycle/1 activate; DONE status, data=error text */
+    DP_ISO_DEACTIVATE = 22,   /* lifecycle/1 deactivate, then the work the child had posted runs */
+    DP_ISO_ASYNC_RUN = 23,    /* run the work the child posted (async/1) */
+    DP_ISO_CHR_RECEIVE = 24,  /* a=port data=bytes: the port's receive handler (chardev/1) */
+    DP_ISO_CHR_WRITABLE = 25, /* a=port: its writable handler */
+    DP_ISO_CHR_EVENT = 26,    /* a=port b=dp_chardev_event: its event handler */
 
     /* child -> parent, during a call: host services; answered by SVC_REPLY */
     DP_ISO_SVC_DMA_READ = 30,   /* a=addr b=len (<= DATA_SIZE); reply status, data=bytes */
@@ -86,6 +99,12 @@ typedef enum dp_iso_op {
     DP_ISO_SVC_RUN_BLOCKING = 39, /* parent answers BLOCKING_GO (run it now; then the child posts
                                      BLOCKING_DONE) or SVC_REPLY with an error (not run) */
     DP_ISO_BLOCKING_DONE = 40,  /* child -> parent: the work finished; parent answers SVC_REPLY */
+    DP_ISO_SVC_CHR_INFO = 41,   /* reply a=ports, data=their chardev ids, each \0-terminated */
+    DP_ISO_SVC_CHR_HANDLERS = 42, /* a=port b=DP_ISO_CHR_* handlers present (0: removed); reply status */
+    DP_ISO_SVC_CHR_GRANT = 43,  /* a=port b=bytes */
+    DP_ISO_SVC_CHR_CREDIT = 44, /* a=port; reply a=credit */
+    DP_ISO_SVC_CHR_WRITE = 45,  /* a=port data=bytes; reply a=bytes taken */
+    DP_ISO_SVC_CHR_CONNECTED = 46, /* a=port; reply a=0/1 */
 
     /* replies */
     DP_ISO_DONE = 50,           /* child -> parent: end of a call */
@@ -97,6 +116,20 @@ typedef enum dp_iso_op {
 #define DP_ISO_HAS_RESET        1u
 #define DP_ISO_HAS_SAVE         2u
 #define DP_ISO_HAS_LOAD         4u
+#define DP_ISO_HAS_CAPS         8u        /* serves PLACEMENT..CHR_EVENT (dp-isolate-host does) */
+
+/* CREATE's DONE c: capabilities of the new instance */
+#define DP_ISO_INST_PEEK        1u
+#define DP_ISO_INST_LIFECYCLE   2u
+
+/* PLACEMENT's DONE c */
+#define DP_ISO_PL_BASE          1u
+#define DP_ISO_PL_IRQ           2u
+
+/* SVC_CHR_HANDLERS b */
+#define DP_ISO_CHR_RECEIVE_H    1u
+#define DP_ISO_CHR_WRITABLE_H   2u
+#define DP_ISO_CHR_EVENT_H      4u
 
 #ifdef __cplusplus
 static_assert(sizeof(dp_iso_msg) == 40, "dp_iso_msg layout");

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #endif
 #include "dp_isolate_chan.h"
+#include "iso_host.h"
 #include "dp_memload.h"
 #include "dynperiph/plugin.h"
 
@@ -42,7 +43,7 @@ typedef struct iso_timer {
     struct iso_timer *next;
 } iso_timer;
 
-static void *shm;
+void *iso_shm;
 static uint32_t seen;               /* last value of the to-child doorbell */
 static pid_t parent;
 static pthread_t main_thread;
@@ -57,7 +58,7 @@ static char *instance_name;
 
 static void wait_parent(void)
 {
-    while (!dp_iso_wait(shm, DP_ISO_OFF_TO_CHILD, &seen, CHILD_SPIN_NS, CHILD_SLICE_NS)) {
+    while (!dp_iso_wait(iso_shm, DP_ISO_OFF_TO_CHILD, &seen, CHILD_SPIN_NS, CHILD_SLICE_NS)) {
         if (getppid() != parent) {
             _exit(0);               /* QEMU is gone */
         }
@@ -66,7 +67,7 @@ static void wait_parent(void)
 
 static void post(uint32_t op, uint32_t status, uint64_t a, uint64_t b, uint64_t c, uint32_t len)
 {
-    dp_iso_msg *m = dp_iso_rsp(shm);
+    dp_iso_msg *m = dp_iso_rsp(iso_shm);
 
     m->op = op;
     m->status = status;
@@ -74,7 +75,7 @@ static void post(uint32_t op, uint32_t status, uint64_t a, uint64_t b, uint64_t 
     m->b = b;
     m->c = c;
     m->len = len;
-    dp_iso_post(shm, DP_ISO_OFF_TO_PARENT);
+    dp_iso_post(iso_shm, DP_ISO_OFF_TO_PARENT);
 }
 
 static void fatal(const char *fmt, ...)
@@ -83,14 +84,14 @@ static void fatal(const char *fmt, ...)
     int n;
 
     va_start(ap, fmt);
-    n = vsnprintf((char *)dp_iso_data(shm), 1024, fmt, ap);
+    n = vsnprintf((char *)dp_iso_data(iso_shm), 1024, fmt, ap);
     va_end(ap);
     post(DP_ISO_FATAL, 0, 0, 0, 0, n < 0 ? 0 : (n > 1023 ? 1023 : (uint32_t)n));
     _exit(1);
 }
 
 /* A service round trip; false when not allowed now (outside a call, another thread, in blocking work). */
-static bool svc(uint32_t op, uint64_t a, uint64_t b, uint32_t len, dp_iso_msg *reply)
+bool iso_svc(uint32_t op, uint64_t a, uint64_t b, uint32_t len, dp_iso_msg *reply)
 {
     if (!in_call || in_work || !pthread_equal(pthread_self(), main_thread)) {
         fprintf(stderr, "dp-isolate-host %s: host service %u called outside a device callback "
@@ -99,7 +100,7 @@ static bool svc(uint32_t op, uint64_t a, uint64_t b, uint32_t len, dp_iso_msg *r
     }
     post(op, 0, a, b, 0, len);
     wait_parent();
-    *reply = *dp_iso_req(shm);
+    *reply = *dp_iso_req(iso_shm);
     return true;
 }
 
@@ -113,13 +114,13 @@ static dp_status h_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
     do {                            /* chunks of the data area; len may be 0 */
         size_t n = len - done < DP_ISO_DATA_SIZE ? len - done : DP_ISO_DATA_SIZE;
 
-        if (!svc(DP_ISO_SVC_DMA_READ, addr + done, n, 0, &r)) {
+        if (!iso_svc(DP_ISO_SVC_DMA_READ, addr + done, n, 0, &r)) {
             return DP_ERR_INTERNAL;
         }
         if (r.status != DP_OK) {
             return (dp_status)r.status;
         }
-        memcpy((char *)buf + done, dp_iso_data(shm), n);
+        memcpy((char *)buf + done, dp_iso_data(iso_shm), n);
         done += n;
     } while (done < len);
     return DP_OK;
@@ -136,8 +137,8 @@ static dp_status h_dma_write(void *ctx, uint64_t addr, const void *buf, size_t l
         if (!in_call || in_work) {
             return DP_ERR_INTERNAL;
         }
-        memcpy(dp_iso_data(shm), (const char *)buf + done, n);
-        if (!svc(DP_ISO_SVC_DMA_WRITE, addr + done, 0, (uint32_t)n, &r)) {
+        memcpy(dp_iso_data(iso_shm), (const char *)buf + done, n);
+        if (!iso_svc(DP_ISO_SVC_DMA_WRITE, addr + done, 0, (uint32_t)n, &r)) {
             return DP_ERR_INTERNAL;
         }
         if (r.status != DP_OK) {
@@ -152,14 +153,14 @@ static void h_set_irq(void *ctx, unsigned line, int level)
 {
     dp_iso_msg r;
 
-    svc(DP_ISO_SVC_SET_IRQ, line, level != 0, 0, &r);
+    iso_svc(DP_ISO_SVC_SET_IRQ, line, level != 0, 0, &r);
 }
 
 static uint64_t h_clock_ns(void *ctx)
 {
     dp_iso_msg r;
 
-    return svc(DP_ISO_SVC_CLOCK, 0, 0, 0, &r) ? r.a : 0;
+    return iso_svc(DP_ISO_SVC_CLOCK, 0, 0, 0, &r) ? r.a : 0;
 }
 
 static dp_timer *h_timer_new(void *ctx, dp_timer_cb cb, void *opaque)
@@ -173,7 +174,7 @@ static dp_timer *h_timer_new(void *ctx, dp_timer_cb cb, void *opaque)
     t->id = next_timer_id++;
     t->cb = cb;
     t->opaque = opaque;
-    if (!svc(DP_ISO_SVC_TIMER_NEW, t->id, 0, 0, &r) || r.status != DP_OK) {
+    if (!iso_svc(DP_ISO_SVC_TIMER_NEW, t->id, 0, 0, &r) || r.status != DP_OK) {
         free(t);
         return NULL;
     }
@@ -187,7 +188,7 @@ static void h_timer_arm(void *ctx, dp_timer *t, uint64_t deadline_ns)
     dp_iso_msg r;
 
     if (t) {
-        svc(DP_ISO_SVC_TIMER_ARM, ((iso_timer *)t)->id, deadline_ns, 0, &r);
+        iso_svc(DP_ISO_SVC_TIMER_ARM, ((iso_timer *)t)->id, deadline_ns, 0, &r);
     }
 }
 
@@ -196,7 +197,7 @@ static void h_timer_cancel(void *ctx, dp_timer *t)
     dp_iso_msg r;
 
     if (t) {
-        svc(DP_ISO_SVC_TIMER_CANCEL, ((iso_timer *)t)->id, 0, 0, &r);
+        iso_svc(DP_ISO_SVC_TIMER_CANCEL, ((iso_timer *)t)->id, 0, 0, &r);
     }
 }
 
@@ -208,7 +209,7 @@ static void h_timer_free(void *ctx, dp_timer *pt)
     if (!t) {
         return;
     }
-    svc(DP_ISO_SVC_TIMER_FREE, t->id, 0, 0, &r);
+    iso_svc(DP_ISO_SVC_TIMER_FREE, t->id, 0, 0, &r);
     for (pp = &timers; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
@@ -227,8 +228,8 @@ static void h_log(void *ctx, dp_log_level level, const char *msg)
         return;
     }
     n = strnlen(msg, 4095);
-    memcpy(dp_iso_data(shm), msg, n);
-    svc(DP_ISO_SVC_LOG, (uint64_t)level, 0, (uint32_t)n, &r);
+    memcpy(dp_iso_data(iso_shm), msg, n);
+    iso_svc(DP_ISO_SVC_LOG, (uint64_t)level, 0, (uint32_t)n, &r);
 }
 
 static dp_status h_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
@@ -238,7 +239,7 @@ static dp_status h_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     if (!fn) {
         return DP_ERR_INVALID;
     }
-    if (!svc(DP_ISO_SVC_RUN_BLOCKING, 0, 0, 0, &r)) {
+    if (!iso_svc(DP_ISO_SVC_RUN_BLOCKING, 0, 0, 0, &r)) {
         return DP_ERR_INTERNAL;
     }
     if (r.op != DP_ISO_BLOCKING_GO) {
@@ -249,12 +250,12 @@ static dp_status h_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     in_work = 0;
     post(DP_ISO_BLOCKING_DONE, 0, 0, 0, 0, 0);
     wait_parent();
-    return (dp_status)dp_iso_req(shm)->status;
+    return (dp_status)dp_iso_req(iso_shm)->status;
 }
 
 static const void *h_get_capability(void *ctx, const char *id)
 {
-    return NULL;                    /* no host capability crosses the process boundary (yet) */
+    return iso_caps_host_capability(id);   /* async/1, chardev/1: iso-caps.c */
 }
 
 /* ---- the calls ------------------------------------------------------------------------------- */
@@ -270,14 +271,21 @@ static iso_timer *find_timer(uint64_t id)
 
 static void serve(const dp_iso_msg *m)
 {
-    uint8_t *data = dp_iso_data(shm);
+    uint8_t *data = dp_iso_data(iso_shm);
     uint32_t len = m->len < DP_ISO_DATA_SIZE ? m->len : DP_ISO_DATA_SIZE;
     uint64_t value = 0;
     dp_status st = DP_OK;
     size_t out = 0;
+    uint64_t caps = 0;
     iso_timer *t;
+    dp_iso_msg done;
 
     in_call = 1;
+    if (iso_caps_serve(m, inst, &done)) {  /* PLACEMENT .. CHR_EVENT */
+        in_call = 0;
+        post(DP_ISO_DONE, done.status, done.a, done.b, done.c, done.len);
+        return;
+    }
     switch (m->op) {
     case DP_ISO_CREATE: {
         char *args = strndup((char *)data, len);
@@ -290,6 +298,7 @@ static void serve(const dp_iso_msg *m)
         host.instance_name = instance_name;
         inst = desc->create(&host, args, err, sizeof(err));
         free(args);
+        caps = iso_caps_instance_flags(inst);
         if (!inst) {
             err[sizeof(err) - 1] = 0;
             out = strlen(err);
@@ -299,10 +308,12 @@ static void serve(const dp_iso_msg *m)
         break;
     }
     case DP_ISO_DESTROY:
+        iso_caps_drop_posted();     /* queued work is dropped when destroy starts (async.h) */
         if (inst) {
             desc->destroy(inst);
             inst = NULL;
         }
+        iso_caps_drop_posted();
         break;
     case DP_ISO_RESET:
         if (inst && desc->reset) {
@@ -364,7 +375,7 @@ static void serve(const dp_iso_msg *m)
         _exit(3);
     }
     in_call = 0;
-    post(DP_ISO_DONE, st, value, 0, 0, (uint32_t)out);
+    post(DP_ISO_DONE, st, value, 0, caps, (uint32_t)out);
 }
 
 int main(int argc, char **argv)
@@ -382,12 +393,12 @@ int main(int argc, char **argv)
                 "hand: usage: dp-isolate-host PLUGIN.so with the channel memfd as fd 3\n");
         return 2;
     }
-    shm = mmap(NULL, DP_ISO_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, DP_ISO_CHILD_FD, 0);
-    if (shm == MAP_FAILED || *dp_iso_u32(shm, DP_ISO_OFF_MAGIC) != DP_ISO_MAGIC) {
+    iso_shm = mmap(NULL, DP_ISO_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, DP_ISO_CHILD_FD, 0);
+    if (iso_shm == MAP_FAILED || *dp_iso_u32(iso_shm, DP_ISO_OFF_MAGIC) != DP_ISO_MAGIC) {
         fprintf(stderr, "dp-isolate-host: fd 3 is not a dynperiph isolation channel\n");
         return 2;
     }
-    parent = (pid_t)*dp_iso_u32(shm, DP_ISO_OFF_PARENT_PID);
+    parent = (pid_t)*dp_iso_u32(iso_shm, DP_ISO_OFF_PARENT_PID);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) {
         _exit(0);
@@ -396,11 +407,11 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         signal(sigs[i], SIG_DFL);
     }
-    seen = __atomic_load_n(dp_iso_u32(shm, DP_ISO_OFF_TO_CHILD), __ATOMIC_ACQUIRE);
+    seen = __atomic_load_n(dp_iso_u32(iso_shm, DP_ISO_OFF_TO_CHILD), __ATOMIC_ACQUIRE);
     main_thread = pthread_self();
-    if (*dp_iso_u32(shm, DP_ISO_OFF_VERSION) != DP_ISO_VERSION) {
+    if (*dp_iso_u32(iso_shm, DP_ISO_OFF_VERSION) != DP_ISO_VERSION) {
         fatal("protocol version %u, this dp-isolate-host speaks %u",
-              *dp_iso_u32(shm, DP_ISO_OFF_VERSION), DP_ISO_VERSION);
+              *dp_iso_u32(iso_shm, DP_ISO_OFF_VERSION), DP_ISO_VERSION);
     }
     if (dp_memload_prepare(&so, argv[1], err, sizeof(err)) < 0) {
         fatal("%s", err);
@@ -441,21 +452,22 @@ int main(int argc, char **argv)
         .run_blocking = h_run_blocking,
         .get_capability = h_get_capability,
     };
+    iso_caps_init(desc, &host);
     nl = desc->name ? strnlen(desc->name, 255) : 0;
     dl = desc->description ? strnlen(desc->description, 1023) : 0;
-    memcpy(dp_iso_data(shm), desc->name ? desc->name : "", nl);
-    dp_iso_data(shm)[nl] = 0;
-    memcpy(dp_iso_data(shm) + nl + 1, desc->description ? desc->description : "", dl);
+    memcpy(dp_iso_data(iso_shm), desc->name ? desc->name : "", nl);
+    dp_iso_data(iso_shm)[nl] = 0;
+    memcpy(dp_iso_data(iso_shm) + nl + 1, desc->description ? desc->description : "", dl);
     post(DP_ISO_HELLO, 0, desc->mmio_size, desc->irq_count,
          (uint64_t)desc->state_version |
          ((uint64_t)((desc->reset ? DP_ISO_HAS_RESET : 0) | (desc->save_state ? DP_ISO_HAS_SAVE : 0) |
-                     (desc->load_state ? DP_ISO_HAS_LOAD : 0)) << 32),
+                     (desc->load_state ? DP_ISO_HAS_LOAD : 0) | DP_ISO_HAS_CAPS) << 32),
          (uint32_t)(nl + 1 + dl));
     for (;;) {
         dp_iso_msg m;
 
         wait_parent();
-        m = *dp_iso_req(shm);
+        m = *dp_iso_req(iso_shm);
         serve(&m);
     }
 }

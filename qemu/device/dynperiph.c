@@ -851,12 +851,12 @@ static void dp_gen_free(DPGen *g)
         dp_gen_deactivate(g);
         g->desc->destroy(g->inst);
     }
+    dp_isolate_close(g->iso);       /* the child process, its channel, its async doorbell thread */
     dp_async_free(g->async);        /* after destroy: the plugin's threads are joined by then */
     dp_chardev_client_free(g->chr);
     QLIST_FOREACH_SAFE(t, &g->timers, next, tn) {   /* timers the plugin did not free */
         dp_timer_free(&g->host, (dp_timer *)t);
     }
-    dp_isolate_close(g->iso);       /* the child process and its channel */
     dp_memload_close(&g->so);       /* dlclose, and the copy is gone */
     g_free(g->path);
     g_free(g);
@@ -1224,7 +1224,9 @@ static bool dp_default_placement(DynPeriphState *s, DPGen *g, Error **errp)
 {
     const dp_placement *pl = NULL;
 
-    if (g->desc->abi.minor >= 1 && g->desc->get_capability) {
+    if (g->iso) {
+        pl = dp_isolate_placement(g->iso);     /* the child's, asked for at its start */
+    } else if (g->desc->abi.minor >= 1 && g->desc->get_capability) {
         pl = g->desc->get_capability(NULL, DYNPERIPH_CAP_PLACEMENT);
         pl = pl && pl->version.major == 1 ? pl : NULL;
     }

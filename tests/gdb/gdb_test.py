@@ -10,6 +10,7 @@ the hooked register shows its stored value, the read-to-clear one keeps its valu
 instruction, fails to read the plugin without peek ("Cannot access memory"; last, since an error ends
 gdb's batch script) and detaches, which lets QEMU run on. The firmware then reads the registers
 itself and exits 0 only if the debugger's reads changed nothing; QEMU's exit status is that value. Prints both transcripts; exit status 0 = pass.
+--device-extra ',isolate=on,...' runs the same with both plugins in child processes (peek/1 crosses).
 """
 import argparse
 import re
@@ -27,14 +28,16 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("--qemu", "--gdb", "--elf", "--regkinds", "--no-peek"):
         ap.add_argument(a, required=True)
+    ap.add_argument("--device-extra", default="",
+                    help="appended to both -device options (e.g. ,isolate=on,isolate-host=PATH)")
     args = ap.parse_args()
 
     port = free_port()
     qemu = subprocess.Popen(
         [args.qemu, "-M", "mps2-an385", "-nographic", "-semihosting-config", "enable=on,target=native",
          "-kernel", args.elf, "-S", "-gdb", f"tcp:127.0.0.1:{port}",
-         "-device", f"dynperiph,plugin={args.regkinds},addr=0x40120000,id=regkinds",
-         "-device", f"dynperiph,plugin={args.no_peek},addr=0x40121000,id=nopeek"],
+         "-device", f"dynperiph,plugin={args.regkinds},addr=0x40120000,id=regkinds{args.device_extra}",
+         "-device", f"dynperiph,plugin={args.no_peek},addr=0x40121000,id=nopeek{args.device_extra}"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     script = f"""set pagination off
 set confirm off

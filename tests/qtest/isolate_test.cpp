@@ -58,17 +58,6 @@ std::vector<std::string> wait_for_line(Qemu& q, const std::string& needle)
     return {};
 }
 
-// The child processes of process `pid` (all its threads).
-std::vector<int> children_of(int pid)
-{
-    std::vector<int> out;
-    for (auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-        std::ifstream f(t.path() / "children");
-        for (int c; f >> c;) out.push_back(c);
-    }
-    return out;
-}
-
 bool process_exists(int pid)
 {
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -184,7 +173,7 @@ TEST(Isolated, ChildKilledFromOutside)
 {
     Qemu q(qemu_args(""));
     ASSERT_EQ(q.readl(kBase + TP_REG_ID), TP_ID_BASE + 1);
-    auto kids = children_of(q.pid());
+    auto kids = dp::qtest::children_of(q.pid());
     ASSERT_EQ(kids.size(), 1u);
     ASSERT_EQ(kill(kids[0], SIGKILL), 0);
     q.readl(kBase + TP_REG_ID);
@@ -199,7 +188,7 @@ TEST(Isolated, ChildKilledFromOutside)
 TEST(Isolated, ChildDoesNotOutliveQemu)
 {
     Qemu q(qemu_args(""));
-    auto kids = children_of(q.pid());
+    auto kids = dp::qtest::children_of(q.pid());
     ASSERT_EQ(kids.size(), 1u);
     ASSERT_TRUE(process_exists(kids[0]));
     kill(q.pid(), SIGKILL);
@@ -218,7 +207,7 @@ TEST(Isolated, ReloadAfterACrashRecovers)
     q.writel(kBase + TP_REG_SCRATCH, 77);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     q.readl(kBase + TP_REG_ID);                // takes the checkpoint
-    auto kids = children_of(q.pid());
+    auto kids = dp::qtest::children_of(q.pid());
     ASSERT_EQ(kids.size(), 1u);
     kill(kids[0], SIGSEGV);                    // the crash
     q.readl(kBase + TP_REG_ID);
@@ -249,4 +238,14 @@ TEST(Isolated, StartupErrorsAreOneLine)
                                             ",addr=0x40120000,isolate=on,on-crash=explode"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("on-crash=explode: expected buserror or restart"), std::string::npos) << r.err;
+}
+
+TEST(Isolated, SvdPlacementCrossesTheBoundary)
+{
+    // crc-dma.svd: <baseAddress>0x40110000, <interrupt> 16; the child reports them (placement/1).
+    Qemu q({"-device", "dynperiph,id=crc,plugin=" + plugin("crc-dma") + ",isolate=on,isolate-host=" DP_ISOLATE_HOST});
+    EXPECT_EQ(q.readl(0x40110000), 0x43524344u);  // ID "CRCD"
+    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "addr").get<uint64_t>(), 0x40110000u);
+    EXPECT_EQ(q.qom_get("/machine/peripheral/crc", "irq").get<uint64_t>(), 16u);
+    EXPECT_EQ(dp::qtest::children_of(q.pid()).size(), 1u);
 }

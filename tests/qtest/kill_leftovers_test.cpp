@@ -147,15 +147,6 @@ int spawn_qemu(const std::vector<std::string>& extra)
     return pid;
 }
 
-// The trial children of QEMU process `qemu` (forked: same command line, parent `qemu`).
-std::vector<int> children_of(int qemu)
-{
-    std::vector<int> out;
-    std::istringstream in(slurp("/proc/" + std::to_string(qemu) + "/task/" + std::to_string(qemu) + "/children"));
-    for (int c; in >> c;) out.push_back(c);
-    return out;
-}
-
 }  // namespace
 
 // QEMU killed while it loads the plugin at startup: during dlopen, the trial child, create, ...
@@ -230,7 +221,7 @@ TEST(DynperiphKill, SigkillOfTheTrialChildRefusesTheReloadAndLeavesNothing)
         });
         std::vector<int> kids;
         auto end = std::chrono::steady_clock::now() + 5s;
-        while ((kids = children_of(q.pid())).empty() && std::chrono::steady_clock::now() < end)
+        while ((kids = dp::qtest::children_of(q.pid())).empty() && std::chrono::steady_clock::now() < end)
             std::this_thread::sleep_for(1ms);
         ASSERT_FALSE(kids.empty()) << "no trial child appeared";
         for (int k : kids) kill(k, SIGKILL);

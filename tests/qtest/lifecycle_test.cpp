@@ -25,6 +25,16 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr uint64_t kBase = 0x40120000;
+#ifdef DP_TEST_ISOLATE  // dynperiph_isolated_lifecycle_tests: the plugin in a child process
+const std::string kIsolate = ",isolate=on,isolate-host=" DP_TEST_ISOLATE;
+#else
+const std::string kIsolate;
+#endif
+
+// With isolate=on the plugin (and its listening port) lives in QEMU's one child process.
+void expect_isolation(const Qemu &q) {
+    EXPECT_EQ(dp::qtest::children_of(q.pid()).size(), kIsolate.empty() ? 0u : 1u);
+}
 const std::string kPath = "/machine/peripheral/dp0";
 
 unsigned free_port() {
@@ -85,9 +95,10 @@ TEST(DynperiphAbi11, NewerMinorIsRefused) {
 TEST(DynperiphLifecycle, ListeningPortFollowsTheLiveInstance) {
     unsigned port = free_port();
     const std::string args = ",args=port=" + std::to_string(port);
-    Qemu q({"-device", "dynperiph,plugin=" + plugin("test-listen") + ",addr=0x40120000,id=dp0" + args});
+    Qemu q({"-device", "dynperiph,plugin=" + plugin("test-listen") + ",addr=0x40120000,id=dp0" + args + kIsolate});
     EXPECT_EQ(ask(port), "listen v1\n");
     EXPECT_EQ(conns(q, 1), 1u);
+    expect_isolation(q);
     for (int round = 0; round < 3; round++) {
         q.qom_set(kPath, "reload", plugin("test-listen-v2"));
         ASSERT_EQ(status(q).rfind("ok: ", 0), 0u) << status(q);
@@ -103,7 +114,7 @@ TEST(DynperiphLifecycle, ListeningPortFollowsTheLiveInstance) {
 TEST(DynperiphLifecycle, FailedActivateKeepsTheOldInstanceServing) {
     unsigned port = free_port();
     const std::string args = ",args=port=" + std::to_string(port);
-    Qemu q({"-device", "dynperiph,plugin=" + plugin("test-listen") + ",addr=0x40120000,id=dp0" + args});
+    Qemu q({"-device", "dynperiph,plugin=" + plugin("test-listen") + ",addr=0x40120000,id=dp0" + args + kIsolate});
     EXPECT_EQ(ask(port), "listen v1\n");
     EXPECT_THROW(q.qom_set(kPath, "reload", plugin("test-listen-refuse")), dp::qtest::QmpError);
     EXPECT_NE(status(q).find("activate failed: refused by the test variant"), std::string::npos) << status(q);
@@ -122,7 +133,7 @@ TEST(DynperiphLifecycle, PortTakenAtStartupIsOneLine) {
     getsockname(fd, reinterpret_cast<sockaddr *>(&a), &l);
     unsigned port = ntohs(a.sin_port);
     auto r = dp::qtest::run_qemu({"-device", "dynperiph,plugin=" + plugin("test-listen") +
-                                                 ",addr=0x40120000,args=port=" + std::to_string(port)});
+                                                 ",addr=0x40120000,args=port=" + std::to_string(port) + kIsolate});
     close(fd);
     EXPECT_EQ(r.exit_code, 1);
     auto lines = r.err_lines();

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <poll.h>
@@ -472,6 +473,17 @@ RunResult run_qemu(const std::vector<std::string>& args, Options opt)
     if (WIFSIGNALED(st)) r.signal = WTERMSIG(st);
     r.err = c.err();
     return r;
+}
+
+std::vector<int> children_of(int pid)
+{
+    std::vector<int> out;
+    std::error_code ec;
+    for (auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream f(t.path() / "children");
+        for (int c; f >> c;) out.push_back(c);
+    }
+    return out;
 }
 
 }  // namespace dp::qtest

@@ -108,4 +108,7 @@ struct RunResult {
 // until it exits (or Options::timeout: then it is stopped and timed_out is set).
 RunResult run_qemu(const std::vector<std::string>& args, Options opt = {});
 
+// The child processes of process `pid` (all its threads), e.g. an isolate=on plugin's host.
+std::vector<int> children_of(int pid);
+
 }  // namespace dp::qtest

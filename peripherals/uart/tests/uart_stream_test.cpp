@@ -26,7 +26,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string kDevice = "dynperiph,plugin=" + dp::qtest::plugin("uart") + ",addr=0x40130000,irq=28,id=uart0";
+#ifdef DP_TEST_ISOLATE  // uart_isolated_tests: the same streams with the plugin in a child process
+const std::string kIsolate = ",isolate=on,isolate-host=" DP_TEST_ISOLATE;
+#else
+const std::string kIsolate;
+#endif
+const std::string kDevice =
+    "dynperiph,plugin=" + dp::qtest::plugin("uart") + ",addr=0x40130000,irq=28,id=uart0" + kIsolate;
 
 struct TempDir {
     std::string path;
@@ -124,6 +130,7 @@ void run_echo(size_t bytes, size_t reload_every, int late_ms, const std::string 
                       opt);
     int fd = connect_unix(sock);
     ASSERT_GE(fd, 0) << "cannot connect to " << sock;
+    EXPECT_EQ(dp::qtest::children_of(q.pid()).size(), kIsolate.empty() ? 0u : 1u) << "isolate=on: one child";
     auto data = payload(bytes, 12345);
     StreamResult r = stream(q, fd, data, reload_every, late_ms);
     close(fd);
