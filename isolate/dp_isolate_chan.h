@@ -10,6 +10,7 @@
 #include "dp_isolate_proto.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -66,16 +67,21 @@ static inline void dp_iso_post(void *shm, unsigned bell)
 }
 
 /*
- * Waits until the doorbell at `bell` differs from *seen (then updates *seen and returns 1), spinning
- * for spin_ns first and then sleeping in slices of at most slice_ns. Returns 0 when slice_ns passed
- * without a ring (the caller checks its deadline and whether the peer lives, and waits again).
+ * Waits until the doorbell at `bell` differs from *seen (then updates *seen and returns 1): spins with
+ * the CPU's pause hint for DP_ISO_PAUSE_NS (a peer running on another core answers within that), then
+ * keeps polling with sched_yield() until spin_ns passed (a peer that shares this core, or waits for
+ * one on an overcommitted machine, gets it), then sleeps on the futex in slices of at most slice_ns.
+ * Returns 0 when a slice passed without a ring (the caller checks its deadline and whether the peer
+ * lives, and waits again).
  */
+#define DP_ISO_PAUSE_NS 4000u
+
 static inline int dp_iso_wait(void *shm, unsigned bell, uint32_t *seen, uint64_t spin_ns,
                               uint64_t slice_ns)
 {
     uint32_t *seq = dp_iso_u32(shm, bell);
     uint32_t *sleeps = dp_iso_u32(shm, bell + 4);
-    uint64_t t0 = 0;
+    uint64_t t0 = 0, now;
     unsigned i;
     struct timespec ts;
     uint32_t v;
@@ -86,13 +92,15 @@ static inline int dp_iso_wait(void *shm, unsigned bell, uint32_t *seen, uint64_t
             *seen = v;
             return 1;
         }
-        if ((i & 63) == 63) {
-            uint64_t now = dp_iso_now_ns();
-
+        if ((i & 63) == 63 || t0) {
+            now = dp_iso_now_ns();
             if (!t0) {
                 t0 = now;
             } else if (now - t0 >= spin_ns) {
                 break;
+            } else if (now - t0 >= DP_ISO_PAUSE_NS) {
+                sched_yield();
+                continue;
             }
         }
         dp_iso_cpu_relax();
