@@ -128,8 +128,10 @@ typedef struct dp_host {
      * Runs fn(opaque) on a host worker thread and returns when it has finished. While it runs, the
      * calling vCPU is stalled (guest virtual time does not advance for it, so results stay
      * deterministic under -icount) but QEMU's global lock is released, so the monitor, QMP and other
-     * devices keep working. fn must not call any other host service. Returns DP_OK, or an error if the
-     * work could not be started (then fn was not run).
+     * devices keep working. fn must not call any other host service. No callback of the instance runs
+     * meanwhile: MMIO from other vCPUs is refused, timers that fire and a system reset are delivered
+     * when fn has returned. Returns DP_OK, or an error if the work could not be started (then fn was
+     * not run).
      */
     dp_status (*run_blocking)(void *ctx, dp_work_fn fn, void *opaque);
 

@@ -131,6 +131,7 @@ struct DPGen {
     DPChardevClient *chr;           /* dynperiph-chardev.c: this instance's view of s->chardevs */
     const dp_lifecycle *lifecycle;  /* the plugin's activate / deactivate, NULL if it has none */
     bool active;                    /* activate succeeded, no deactivate since */
+    bool reset_deferred;            /* a system reset came during run_blocking: reset when it returns */
 };
 
 struct DynPeriphState {
@@ -489,6 +490,11 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     }
     g->blocking--;
     if (!g->blocking) {
+        if (g->reset_deferred) {    /* first: a reset may cancel the timers that fired meanwhile */
+            g->reset_deferred = false;
+            trace_dynperiph_reset(g->s->name);
+            g->desc->reset(g->inst);
+        }
         dp_run_deferred_timers(g);
         dp_async_kick(g->async);    /* posted work and chardev input waited for it */
         dp_chardevs_kick(g->s->chardevs);
@@ -621,6 +627,10 @@ static void dp_reset(void *opaque)
     DynPeriphState *s = opaque;
 
     if (s->gen && s->gen->desc->reset) {
+        if (s->gen->blocking) {     /* never concurrently with the instance's blocking work */
+            s->gen->reset_deferred = true;
+            return;
+        }
         trace_dynperiph_reset(s->name);
         s->gen->desc->reset(s->gen->inst);
     }
