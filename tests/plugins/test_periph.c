@@ -83,6 +83,7 @@ struct dp_instance {
     char marker[200];
     dp_timer *dma_timer, *timer;
     char fault_kind[8], fault_where[8];
+    int in_work;                    /* atomic: the WORK register's blocking work runs */
 };
 
 #ifdef TP_FAULTS
@@ -170,7 +171,7 @@ static void timer_expired(void *opaque)
 
 typedef struct work {
     uint32_t ms, result;
-    const dp_instance *p;
+    dp_instance *p;
 } work;
 
 static void do_work(void *opaque)
@@ -180,8 +181,10 @@ static void do_work(void *opaque)
 
     maybe_fault(w->p, "work");
 
+    __atomic_store_n(&w->p->in_work, 1, __ATOMIC_SEQ_CST);
     nanosleep(&ts, NULL);
     w->result = 2 * w->ms + 1;
+    __atomic_store_n(&w->p->in_work, 0, __ATOMIC_SEQ_CST);
 }
 
 static void tp_reset(dp_instance *p)
@@ -190,6 +193,9 @@ static void tp_reset(dp_instance *p)
 
     if (resets >= 2) {
         maybe_fault(p, "reset");
+    }
+    if (__atomic_load_n(&p->in_work, __ATOMIC_SEQ_CST)) {   /* plugin.h: never concurrently */
+        p->host->log(p->host->ctx, DP_LOG_ERROR, "reset() while the blocking work runs");
     }
 
     p->host->timer_cancel(p->host->ctx, p->dma_timer);
