@@ -200,15 +200,7 @@ static bool iso_wait(dp_isolate *p, unsigned timeout_ms)
 static void iso_send(dp_isolate *p, uint32_t op, uint32_t status, uint64_t a, uint64_t b,
                      uint64_t c, uint32_t len)
 {
-    dp_iso_msg *m = dp_iso_req(p->shm);
-
-    m->op = op;
-    m->status = status;
-    m->a = a;
-    m->b = b;
-    m->c = c;
-    m->len = len;
-    dp_iso_post(p->shm, DP_ISO_OFF_TO_CHILD);
+    dp_iso_send(p->shm, dp_iso_req(p->shm), DP_ISO_OFF_TO_CHILD, op, status, a, b, c, len);
 }
 
 static bool iso_call(dp_isolate *p, uint32_t op, uint64_t a, uint64_t b, uint64_t c,
@@ -747,17 +739,23 @@ static void iso_reset(dp_instance *inst)
     }
 }
 
-static dp_status iso_read(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value)
+/* A read (op DP_ISO_READ) or a debugger's peek (DP_ISO_PEEK). */
+static dp_status iso_load(dp_isolate *p, const char *what, uint32_t op, uint64_t offset,
+                          unsigned size, uint64_t *value)
 {
-    dp_isolate *p = (dp_isolate *)inst;
     dp_iso_msg m;
 
-    if (!iso_enter(p, "read", offset) ||
-        !iso_run(p, DP_ISO_READ, offset, size, 0, 0, p->cfg.deadline_ms, &m)) {
+    if (!iso_enter(p, what, offset) ||
+        !iso_run(p, op, offset, size, 0, 0, p->cfg.deadline_ms, &m)) {
         return DP_ERR_BUS;
     }
     *value = m.a;
     return (dp_status)m.status;
+}
+
+static dp_status iso_read(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value)
+{
+    return iso_load((dp_isolate *)inst, "read", DP_ISO_READ, offset, size, value);
 }
 
 static dp_status iso_write(dp_instance *inst, uint64_t offset, unsigned size, uint64_t value)
@@ -1026,15 +1024,7 @@ static uint32_t iso_chr_service(dp_isolate *p, const dp_iso_msg *m, uint64_t *a,
 
 static dp_status iso_peek(dp_instance *inst, uint64_t offset, unsigned size, uint64_t *value)
 {
-    dp_isolate *p = (dp_isolate *)inst;
-    dp_iso_msg m;
-
-    if (!iso_enter(p, "peek", offset) ||
-        !iso_run(p, DP_ISO_PEEK, offset, size, 0, 0, p->cfg.deadline_ms, &m)) {
-        return DP_ERR_BUS;
-    }
-    *value = m.a;
-    return (dp_status)m.status;
+    return iso_load((dp_isolate *)inst, "peek", DP_ISO_PEEK, offset, size, value);
 }
 
 static dp_status iso_activate(dp_instance *inst, char *err, size_t n)

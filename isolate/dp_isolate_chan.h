@@ -66,6 +66,19 @@ static inline void dp_iso_post(void *shm, unsigned bell)
     }
 }
 
+/* Writes message *m (at DP_ISO_OFF_REQ or DP_ISO_OFF_RSP) and rings the doorbell `bell` for it. */
+static inline void dp_iso_send(void *shm, dp_iso_msg *m, unsigned bell, uint32_t op, uint32_t status,
+                               uint64_t a, uint64_t b, uint64_t c, uint32_t len)
+{
+    m->op = op;
+    m->status = status;
+    m->a = a;
+    m->b = b;
+    m->c = c;
+    m->len = len;
+    dp_iso_post(shm, bell);
+}
+
 /*
  * Waits until the doorbell at `bell` differs from *seen (then updates *seen and returns 1): spins with
  * the CPU's pause hint for DP_ISO_PAUSE_NS (a peer running on another core answers within that), then

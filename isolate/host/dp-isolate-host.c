@@ -67,15 +67,7 @@ static void wait_parent(void)
 
 static void post(uint32_t op, uint32_t status, uint64_t a, uint64_t b, uint64_t c, uint32_t len)
 {
-    dp_iso_msg *m = dp_iso_rsp(iso_shm);
-
-    m->op = op;
-    m->status = status;
-    m->a = a;
-    m->b = b;
-    m->c = c;
-    m->len = len;
-    dp_iso_post(iso_shm, DP_ISO_OFF_TO_PARENT);
+    dp_iso_send(iso_shm, dp_iso_rsp(iso_shm), DP_ISO_OFF_TO_PARENT, op, status, a, b, c, len);
 }
 
 static void fatal(const char *fmt, ...)
