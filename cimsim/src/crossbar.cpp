@@ -261,12 +261,17 @@ struct Read {
 // Read noise and ADC for n cell columns of one read: v += σ·sqrt(Σq)·z; code = clamp(round(v·scale), 0, max);
 // T += weight_k·code. Clamping before the conversion gives the same code as converting first (and no
 // overflow); the build keeps a·b·c + d unfused (-ffp-contract=off), so every clone computes the same floats.
-template <typename N>
+template <typename N, typename D>
 __attribute__((always_inline)) inline void noise_adc_body(float *__restrict accf, const float *__restrict accq,
-                                                         const float *__restrict z, float fn, N n, double scale,
+                                                         const D *__restrict z, float fn, N n, double scale,
                                                          double max_code, std::uint64_t weight_k,
                                                          std::uint64_t *__restrict tsum) {
-    if (z)
+    if constexpr (std::is_same_v<D, std::uint16_t>) {  // draws as normal-table indices (read_analog_lut)
+        if (z) {
+            const float *tbl = Rng::normal_table();
+            for (std::size_t j = 0; j < n; ++j) accf[j] += fn * std::sqrt(accq[j]) * tbl[z[j]];
+        }
+    } else if (z)
         for (std::size_t j = 0; j < n; ++j) accf[j] += fn * std::sqrt(accq[j]) * z[j];
     for (std::size_t j = 0; j < n; ++j) {
         double v = double(accf[j]) * scale + 0.5;
@@ -277,6 +282,12 @@ __attribute__((always_inline)) inline void noise_adc_body(float *__restrict accf
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate(
     float *__restrict accf, const float *__restrict accq, const float *__restrict z, float fn, std::size_t n,
+    double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
+    noise_adc_body(accf, accq, z, fn, n, scale, max_code, weight_k, tsum);
+}
+
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate_idx(
+    float *__restrict accf, const float *__restrict accq, const std::uint16_t *__restrict z, float fn, std::size_t n,
     double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
     noise_adc_body(accf, accq, z, fn, n, scale, max_code, weight_k, tsum);
 }
@@ -315,7 +326,8 @@ struct Scratch {
     FloatVec racc_e, racc_q; // per read of the chunk: partial sums of one column block
     std::vector<std::uint64_t> tchunk;  // nv × ncc shift-and-add totals
     std::vector<std::uint64_t, CacheAligned<std::uint64_t>> tcb;  // the same, column block by column block
-    std::vector<float> zread;           // one read's draws, all cell columns
+    std::vector<std::uint16_t> zread;   // one read's draws (normal-table indices), all cell columns
+    std::vector<std::uint16_t, CacheAligned<std::uint16_t>> zi;  // the chunk's draws, column block by column block
 };
 
 
@@ -533,10 +545,10 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     }
 }
 
-// Noise and ADC of every read of the chunk for one 32-column block: read ri's sums at racc + 32·ri, its draws at
-// z + 32·ri, its vector's totals at tcb + 32·v.
+// Noise and ADC of every read of the chunk for one 32-column block: read ri's sums at racc + 32·ri, its draws (as
+// normal-table indices) at z + 32·ri, its vector's totals at tcb + 32·v.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void adc_reads32(
-    const Scratch::LutRead *reads, std::size_t nr, float *racc_e, const float *racc_q, const float *z, float fn,
+    const Scratch::LutRead *reads, std::size_t nr, float *racc_e, const float *racc_q, const std::uint16_t *z, float fn,
     double scale, double max_code, int ib, std::uint64_t *tcb) {
     for (std::size_t ri = 0; ri < nr; ++ri) {
         const auto &rd = reads[ri];
@@ -565,7 +577,7 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
     // (block j0 holds 32 draws per read from z + j0·max_reads) so the ADC loop reads them in sequence.
     const std::size_t max_reads = std::size_t(nv) * ib * ((t.tr + pr - 1) / pr);
     const std::size_t max_z = noise > 0 ? max_reads * t.ncc : 0;
-    if (s.z.size() < max_z) s.z.resize(max_z);  // grown once, never cleared (every used value is written)
+    if (s.zi.size() < max_z) s.zi.resize(max_z);  // grown once, never cleared (every used value is written)
     if (noise > 0) s.zread.resize(t.ncc);
     std::size_t nz = 0;
     std::uint32_t nmask = 0;
@@ -594,10 +606,10 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
                 s.lreads.push_back({v - v0, mb, b0, b1 - b0, nz, k});
                 if (rng) {
                     const std::size_t ri = s.lreads.size() - 1;
-                    rng->fill_normal_fast(s.zread.data(), t.ncc);
+                    rng->fill_normal_index(s.zread.data(), t.ncc);
                     for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 32) {
                         const std::uint32_t w = std::min(32u, t.ncc - j0);
-                        std::copy_n(s.zread.data() + j0, w, s.z.data() + j0 * max_reads + ri * w);
+                        std::copy_n(s.zread.data() + j0, w, s.zi.data() + j0 * max_reads + ri * w);
                     }
                     nz += t.ncc;
                 }
@@ -622,7 +634,7 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
         if (with_q) s.lut_q.resize(s.lut_e.size());
         std::fill_n(s.racc_e.data(), nr * w, 0.0f);
         if (with_q) std::fill_n(s.racc_q.data(), nr * w, 0.0f);
-        const float *zb = with_q ? s.z.data() + j0 * max_reads : nullptr;
+        const std::uint16_t *zb = with_q ? s.zi.data() + j0 * max_reads : nullptr;
         std::uint64_t *tb = s.tcb.data() + std::size_t(j0) * nv;
         for (std::uint32_t g0 = 0; g0 < nb; g0 += group) {
             const std::uint32_t g1 = std::min(nb, g0 + group);
@@ -655,7 +667,7 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
         for (std::size_t ri = 0; ri < nr; ++ri) {
             const auto &rd = s.lreads[ri];
             const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
-            noise_adc_accumulate(s.racc_e.data() + ri * w, with_q ? s.racc_q.data() + ri * w : nullptr,
+            noise_adc_accumulate_idx(s.racc_e.data() + ri * w, with_q ? s.racc_q.data() + ri * w : nullptr,
                                  with_q ? zb + ri * w : nullptr, fn, w, scale, double(max_code), weight_k,
                                  tb + std::size_t(rd.v) * w);
         }

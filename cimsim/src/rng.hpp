@@ -69,7 +69,23 @@ public:
         for (; i < n; ++i) out[i] = normal_fast();
     }
 
-private:
+    // The table indices behind n values of normal_fast() (the same draws: value i is normal_table()[out[i]]),
+    // for callers that store draws compactly and look them up later.
+    void fill_normal_index(std::uint16_t *out, std::size_t n) {
+        std::size_t i = 0;
+        for (; i < n && left_ > 0; ++i, bits_ >>= 16, --left_) out[i] = std::uint16_t(bits_ & 16383u);
+        for (; i + 4 <= n; i += 4) {
+            const std::uint64_t b = next();
+            out[i] = std::uint16_t(b & 16383u), out[i + 1] = std::uint16_t((b >> 16) & 16383u),
+            out[i + 2] = std::uint16_t((b >> 32) & 16383u), out[i + 3] = std::uint16_t((b >> 48) & 16383u);
+        }
+        for (; i < n; ++i) {
+            if (left_ == 0) bits_ = next(), left_ = 4;
+            out[i] = std::uint16_t(bits_ & 16383u);
+            bits_ >>= 16, --left_;
+        }
+    }
+
     static const float *normal_table() {
         static const std::vector<float> table = [] {
             std::vector<float> t(16384);
@@ -86,6 +102,8 @@ private:
         }();
         return table.data();
     }
+
+private:
     std::uint64_t bits_ = 0;
     int left_ = 0;
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
