@@ -383,28 +383,14 @@ void read_analog(const Resolved &r, const TileState &t, std::uint32_t tid, std::
     }
 }
 
-// acc[j] += Σ over nblk consecutive 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n ≤ 32 columns: one
-// read's share of a group of blocks whose tables are in L1 (read_analog_lut). The adds run block by block in
+// acc[j] += Σ over nblk consecutive 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n < 32 columns (the
+// last, narrower column block; full blocks of 32 go through add_group32): one read's share of a group of blocks whose tables are in L1 (read_analog_lut). The adds run block by block in
 // ascending order onto the stored partial sums, so a read's sum is the same sequence of float adds as one
 // sum_lut over all its blocks, however the blocks are grouped.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_lut(
     const float *le, const float *lq, std::size_t n, const std::uint8_t *masks, std::uint32_t nblk, float *acc_e,
     float *acc_q) {
     const std::size_t bstride = 16 * n;
-    if (n == 32) {
-        v16f a0 = *(const v16f *)acc_e, a1 = *(const v16f *)(acc_e + 16), b0 = {}, b1 = {};
-        if (lq) b0 = *(const v16f *)acc_q, b1 = *(const v16f *)(acc_q + 16);
-        for (std::uint32_t i = 0; i < nblk; ++i) {
-            const std::uint8_t mk = masks[i];
-            if (!mk) continue;
-            const std::size_t off = std::size_t(i) * bstride + std::size_t(mk) * 32;
-            a0 += *(const v16f *)(le + off), a1 += *(const v16f *)(le + off + 16);
-            if (lq) b0 += *(const v16f *)(lq + off), b1 += *(const v16f *)(lq + off + 16);
-        }
-        *(v16f *)acc_e = a0, *(v16f *)(acc_e + 16) = a1;
-        if (lq) *(v16f *)acc_q = b0, *(v16f *)(acc_q + 16) = b1;
-        return;
-    }
     for (std::size_t j = 0; j < n; ++j) {
         float a = acc_e[j], b = lq ? acc_q[j] : 0.0f;
         for (std::uint32_t i = 0; i < nblk; ++i) {
