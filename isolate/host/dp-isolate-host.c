@@ -273,11 +273,6 @@ static void serve(const dp_iso_msg *m)
     dp_iso_msg done;
 
     in_call = 1;
-    if (iso_caps_serve(m, inst, &done)) {  /* PLACEMENT .. CHR_EVENT */
-        in_call = 0;
-        post(DP_ISO_DONE, done.status, done.a, done.b, done.c, done.len);
-        return;
-    }
     switch (m->op) {
     case DP_ISO_CREATE: {
         char *args = strndup((char *)data, len);
@@ -363,6 +358,11 @@ static void serve(const dp_iso_msg *m)
     case DP_ISO_QUIT:
         _exit(0);
     default:
+        if (iso_caps_serve(m, inst, &done)) {  /* PLACEMENT .. CHR_EVENT: off the MMIO path */
+            in_call = 0;
+            post(DP_ISO_DONE, done.status, done.a, done.b, done.c, done.len);
+            return;
+        }
         fprintf(stderr, "dp-isolate-host: unknown call %u from the device\n", m->op);
         _exit(3);
     }

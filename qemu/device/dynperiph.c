@@ -403,6 +403,12 @@ static void dp_timer_free(void *ctx, dp_timer *pt)
 }
 
 /* Timers that fired while the instance was in run_blocking. */
+static void dp_gen_reset(DPGen *g)
+{
+    trace_dynperiph_reset(g->s->name);
+    g->desc->reset(g->inst);
+}
+
 static void dp_run_deferred_timers(DPGen *g)
 {
     DPTimer *t, *tn;
@@ -492,8 +498,7 @@ static dp_status dp_run_blocking(void *ctx, dp_work_fn fn, void *opaque)
     if (!g->blocking) {
         if (g->reset_deferred) {    /* first: a reset may cancel the timers that fired meanwhile */
             g->reset_deferred = false;
-            trace_dynperiph_reset(g->s->name);
-            g->desc->reset(g->inst);
+            dp_gen_reset(g);
         }
         dp_run_deferred_timers(g);
         dp_async_kick(g->async);    /* posted work and chardev input waited for it */
@@ -631,8 +636,7 @@ static void dp_reset(void *opaque)
             s->gen->reset_deferred = true;
             return;
         }
-        trace_dynperiph_reset(s->name);
-        s->gen->desc->reset(s->gen->inst);
+        dp_gen_reset(s->gen);
     }
 }
 
