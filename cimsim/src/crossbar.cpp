@@ -10,22 +10,13 @@
 #include <string>
 #include <type_traits>
 
+#include "analog_lut.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
+#include "tile.hpp"
 
 namespace cimsim {
 
-struct TileState {
-    std::uint32_t r0, c0, tr, tc, ncc;  // first row / weight column, sizes, cell columns
-    std::vector<std::uint8_t> level;    // integer cell levels, tr × ncc (ideal cells)
-    std::vector<float> e;               // (G − g_off)/Δg per cell, tr × ncc (with programming variation)
-    std::vector<float> q;               // (G/Δg)² per cell (read-noise variance weight)
-    // Ideal-cell tiles: per row group g, level bit-plane p and cell column j, the bit-set of the group's
-    // rows whose cell has bit p set: colbits[((g·b + p)·gwords + w)·ncc + j]. A read's partial sum is then
-    // Σ_p 2^p · popcount(active rows & colbits).
-    std::uint32_t groups = 0, gwords = 0;
-    std::vector<std::uint64_t> colbits;
-};
 
 void check_range(std::span<const std::int32_t> v, int bits, std::string_view what, std::uint32_t row_len) {
     const std::int64_t lo = -(std::int64_t(1) << (bits - 1)), hi = (std::int64_t(1) << (bits - 1)) - 1;
@@ -192,23 +183,6 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     }
 }
 
-// Bits [start, start+len) of a bit array (len ≤ 64·nw; the array has a spare zero word at the end).
-inline void extract_bits(const std::uint64_t *plane, std::size_t start, std::size_t len, std::uint64_t *out, std::uint32_t nw) {
-    for (std::uint32_t w = 0; w < nw; ++w) {
-        const std::size_t pos = start + 64 * std::size_t(w);
-        if (64 * std::size_t(w) >= len) {
-            out[w] = 0;
-            continue;
-        }
-        const std::size_t word = pos / 64, off = pos % 64;
-        std::uint64_t v = plane[word] >> off;
-        if (off) v |= plane[word + 1] << (64 - off);
-        const std::size_t left = len - 64 * std::size_t(w);
-        if (left < 64) v &= (std::uint64_t(1) << left) - 1;
-        out[w] = v;
-    }
-}
-
 // All input bits of one row group for every cell column of a tile: partial sums by popcount, ADC by
 // table, shift-and-add. xw holds ib bit-sets of nw words (input bit k at xw + k·nw); the column bit-sets
 // are laid out column-contiguous (cb[(p·nw + w)·ncc + j]) so the loops over j vectorise (AVX-512
@@ -261,17 +235,10 @@ struct Read {
 // Read noise and ADC for n cell columns of one read: v += σ·sqrt(Σq)·z; code = clamp(round(v·scale), 0, max);
 // T += weight_k·code. Clamping before the conversion gives the same code as converting first (and no
 // overflow); the build keeps a·b·c + d unfused (-ffp-contract=off), so every clone computes the same floats.
-template <typename N, typename D>
-__attribute__((always_inline)) inline void noise_adc_body(float *__restrict accf, const float *__restrict accq,
-                                                         const D *__restrict z, float fn, N n, double scale,
-                                                         double max_code, std::uint64_t weight_k,
-                                                         std::uint64_t *__restrict tsum) {
-    if constexpr (std::is_same_v<D, std::uint16_t>) {  // draws as normal-table indices (read_analog_lut)
-        if (z) {
-            const float *tbl = Rng::normal_table();
-            for (std::size_t j = 0; j < n; ++j) accf[j] += fn * std::sqrt(accq[j]) * tbl[z[j]];
-        }
-    } else if (z)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate(
+    float *__restrict accf, const float *__restrict accq, const float *__restrict z, float fn, std::size_t n,
+    double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
+    if (z)
         for (std::size_t j = 0; j < n; ++j) accf[j] += fn * std::sqrt(accq[j]) * z[j];
     for (std::size_t j = 0; j < n; ++j) {
         double v = double(accf[j]) * scale + 0.5;
@@ -279,30 +246,6 @@ __attribute__((always_inline)) inline void noise_adc_body(float *__restrict accf
         tsum[j] += weight_k * std::uint64_t(std::int64_t(v));
     }
 }
-
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate(
-    float *__restrict accf, const float *__restrict accq, const float *__restrict z, float fn, std::size_t n,
-    double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
-    noise_adc_body(accf, accq, z, fn, n, scale, max_code, weight_k, tsum);
-}
-
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void noise_adc_accumulate_idx(
-    float *__restrict accf, const float *__restrict accq, const std::uint16_t *__restrict z, float fn, std::size_t n,
-    double scale, double max_code, std::uint64_t weight_k, std::uint64_t *__restrict tsum) {
-    noise_adc_body(accf, accq, z, fn, n, scale, max_code, weight_k, tsum);
-}
-
-// Cache-line-aligned storage for the tables and partial sums the kernels read as whole 64-byte vectors (a
-// malloc'd vector is 16-byte aligned, so every other 512-bit load split across two cache lines).
-template <typename T> struct CacheAligned {
-    using value_type = T;
-    CacheAligned() = default;
-    template <typename U> CacheAligned(const CacheAligned<U> &) {}
-    T *allocate(std::size_t n) { return static_cast<T *>(::operator new(n * sizeof(T), std::align_val_t(64))); }
-    void deallocate(T *p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }
-    bool operator==(const CacheAligned &) const { return true; }
-};
-using FloatVec = std::vector<float, CacheAligned<float>>;
 
 // Scratch reused across the (tile, vector) steps of one work item.
 struct Scratch {
@@ -313,21 +256,8 @@ struct Scratch {
     std::vector<std::uint64_t> xw;      // active-row bit-sets of one group, per input bit
     std::vector<std::uint32_t> sums;    // per cell column partial sums of one read
     std::vector<Read> reads;            // analog cells: the reads of one (tile, vector), in draw order
-    FloatVec z;                         // their read-noise draws, ncc per read
-    // read_analog_lut: the reads of a vector chunk, their 4-row masks, subset-sum tables, per-vector totals
-    struct LutRead {
-        std::uint32_t v, mask_begin, blk0, nblk;
-        std::size_t z;
-        int k;
-    };
-    std::vector<LutRead> lreads;
-    std::vector<std::uint8_t> masks;
-    FloatVec lut_e, lut_q;
-    FloatVec racc_e, racc_q; // per read of the chunk: partial sums of one column block
-    std::vector<std::uint64_t> tchunk;  // nv × ncc shift-and-add totals
-    std::vector<std::uint64_t, CacheAligned<std::uint64_t>> tcb;  // the same, column block by column block
-    std::vector<std::uint16_t> zread;   // one read's draws (normal-table indices), all cell columns
-    std::vector<std::uint16_t, CacheAligned<std::uint16_t>> zi;  // the chunk's draws, column block by column block
+    AlignedVec<float> z;                // their read-noise draws, ncc per read
+    LutScratch lut;                     // analog reads of a vector chunk by 4-row tables (analog_lut.hpp)
 };
 
 
@@ -383,289 +313,6 @@ void read_analog(const Resolved &r, const TileState &t, std::uint32_t tid, std::
     }
 }
 
-// acc[j] += Σ over nblk consecutive 4-row blocks of table[blk][mask][j] (mask ≠ 0), for n < 32 columns (the
-// last, narrower column block; full blocks of 32 go through add_group32): one read's share of a group of blocks whose tables are in L1 (read_analog_lut). The adds run block by block in
-// ascending order onto the stored partial sums, so a read's sum is the same sequence of float adds as one
-// sum_lut over all its blocks, however the blocks are grouped.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_lut(
-    const float *le, const float *lq, std::size_t n, const std::uint8_t *masks, std::uint32_t nblk, float *acc_e,
-    float *acc_q) {
-    const std::size_t bstride = 16 * n;
-    for (std::size_t j = 0; j < n; ++j) {
-        float a = acc_e[j], b = lq ? acc_q[j] : 0.0f;
-        for (std::uint32_t i = 0; i < nblk; ++i) {
-            const std::uint8_t mk = masks[i];
-            if (!mk) continue;
-            const std::size_t off = std::size_t(i) * bstride + std::size_t(mk) * n + j;
-            a += le[off];
-            if (lq) b += lq[off];
-        }
-        acc_e[j] = a;
-        if (lq) acc_q[j] = b;
-    }
-}
-
-// R reads' shares of nblk consecutive 4-row tables for 32 columns (read_analog_lut): acc[r] += Σ_i table[i][mask_r[i]].
-// The reads' add chains are independent, so R of them in flight hide the float-add latency; per read the adds
-// still run block by block in ascending order (the same float sums as one read at a time). A zero mask adds
-// table row 0, which is all zeros (x + 0.0f == x for every sum here), instead of a branch.
-template <int R, bool Q>
-__attribute__((always_inline)) inline void add_lut32(const float *le, const float *lq, const std::uint8_t *const *mk,
-                                                     std::uint32_t nblk, float *const *ae, float *const *aq) {
-    v16f a[R][2], b[R][2];
-    for (int r = 0; r < R; ++r) {
-        a[r][0] = *(const v16f *)ae[r], a[r][1] = *(const v16f *)(ae[r] + 16);
-        if (Q) b[r][0] = *(const v16f *)aq[r], b[r][1] = *(const v16f *)(aq[r] + 16);
-    }
-    for (std::uint32_t i = 0; i < nblk; ++i) {
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-            const std::size_t off = std::size_t(i) * 512 + std::size_t(mk[r][i]) * 32;
-            a[r][0] += *(const v16f *)(le + off), a[r][1] += *(const v16f *)(le + off + 16);
-            if (Q) b[r][0] += *(const v16f *)(lq + off), b[r][1] += *(const v16f *)(lq + off + 16);
-        }
-    }
-    for (int r = 0; r < R; ++r) {
-        *(v16f *)ae[r] = a[r][0], *(v16f *)(ae[r] + 16) = a[r][1];
-        if (Q) *(v16f *)aq[r] = b[r][0], *(v16f *)(aq[r] + 16) = b[r][1];
-    }
-}
-
-// Every read's share of the tables of blocks [g0, g1) (one L1-sized group, block g0 at le/lq) for a block of 32
-// columns, onto the reads' partial sums racc (32 floats per read). Reads covering the same blocks go four at a time.
-template <bool Q>
-__attribute__((always_inline)) inline void add_group32(const float *le, const float *lq, std::uint32_t g0, std::uint32_t g1,
-                                                       const Scratch::LutRead *reads, std::size_t nr, const std::uint8_t *masks,
-                                                       float *racc_e, float *racc_q) {
-    const std::uint8_t *mk[4];
-    float *ae[4], *aq[4];
-    int pend = 0;
-    std::uint32_t plo = 0, phi = 0;
-#define CIMSIM_FLUSH_READS                                                                                             \
-    do {                                                                                                               \
-        const float *te = le + std::size_t(plo - g0) * 512, *tq = Q ? lq + std::size_t(plo - g0) * 512 : nullptr;       \
-        if (pend == 4) add_lut32<4, Q>(te, tq, mk, phi - plo, ae, aq);                                                 \
-        else if (pend == 3) add_lut32<3, Q>(te, tq, mk, phi - plo, ae, aq);                                            \
-        else if (pend == 2) add_lut32<2, Q>(te, tq, mk, phi - plo, ae, aq);                                            \
-        else if (pend == 1) add_lut32<1, Q>(te, tq, mk, phi - plo, ae, aq);                                            \
-        pend = 0;                                                                                                      \
-    } while (0)
-    for (std::size_t ri = 0; ri < nr; ++ri) {
-        const auto &rd = reads[ri];
-        const std::uint32_t lo = std::max(rd.blk0, g0), hi = std::min(rd.blk0 + rd.nblk, g1);
-        if (lo >= hi) continue;
-        if (pend && (lo != plo || hi != phi)) CIMSIM_FLUSH_READS;
-        plo = lo, phi = hi;
-        mk[pend] = masks + rd.mask_begin + (lo - rd.blk0);
-        ae[pend] = racc_e + ri * 32, aq[pend] = Q ? racc_q + ri * 32 : nullptr;
-        if (++pend == 4) CIMSIM_FLUSH_READS;
-    }
-    CIMSIM_FLUSH_READS;
-#undef CIMSIM_FLUSH_READS
-}
-
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void add_group32_any(
-    const float *le, const float *lq, std::uint32_t g0, std::uint32_t g1, const Scratch::LutRead *reads, std::size_t nr,
-    const std::uint8_t *masks, float *racc_e, float *racc_q) {
-    if (lq) add_group32<true>(le, lq, g0, g1, reads, nr, masks, racc_e, racc_q);
-    else add_group32<false>(le, lq, g0, g1, reads, nr, masks, racc_e, racc_q);
-}
-
-// The 16 subset sums of one 4-row block for w columns: table[m] = table[m without its top row] + that row (rows
-// at or beyond `valid` are outside the tile and never active: their subsets repeat the smaller one).
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void build_lut_block(
-    float *__restrict le, float *__restrict lq, const float *e, const float *q, std::size_t stride, std::uint32_t valid,
-    std::size_t w) {
-    for (std::size_t j = 0; j < w; ++j) le[j] = 0;
-    if (lq)
-        for (std::size_t j = 0; j < w; ++j) lq[j] = 0;
-    for (unsigned mk = 1; mk < 16; ++mk) {
-        const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
-        float *de = le + mk * w;
-        const float *pe = le + prev * w;
-        if (top >= valid) {
-            for (std::size_t j = 0; j < w; ++j) de[j] = pe[j];
-            if (lq)
-                for (std::size_t j = 0; j < w; ++j) lq[mk * w + j] = lq[prev * w + j];
-            continue;
-        }
-        const float *er = e + top * stride;
-        for (std::size_t j = 0; j < w; ++j) de[j] = pe[j] + er[j];
-        if (lq) {
-            const float *qr = q + top * stride;
-            for (std::size_t j = 0; j < w; ++j) lq[mk * w + j] = lq[prev * w + j] + qr[j];
-        }
-    }
-}
-
-// build_lut_block for 32 columns, e and (when q) q: the same sums, with the block's 4 rows held in registers.
-template <bool Q>
-__attribute__((always_inline)) inline void build_lut32(float *__restrict le, float *__restrict lq, const float *e,
-                                                       const float *q, std::size_t stride, std::uint32_t valid) {
-    for (int part = 0; part < (Q ? 2 : 1); ++part) {
-        float *__restrict dst = part ? lq : le;
-        const float *src = part ? q : e;
-        v16f row[4][2], t[16][2];
-        for (std::uint32_t r = 0; r < 4; ++r)
-            if (r < valid) row[r][0] = *(const v16f *)(src + r * stride), row[r][1] = *(const v16f *)(src + r * stride + 16);
-        t[0][0] = v16f{}, t[0][1] = v16f{};
-#pragma GCC unroll 16
-        for (unsigned mk = 1; mk < 16; ++mk) {
-            const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
-            if (top >= valid) t[mk][0] = t[prev][0], t[mk][1] = t[prev][1];
-            else t[mk][0] = t[prev][0] + row[top][0], t[mk][1] = t[prev][1] + row[top][1];
-        }
-        for (unsigned mk = 0; mk < 16; ++mk) *(v16f *)(dst + mk * 32) = t[mk][0], *(v16f *)(dst + mk * 32 + 16) = t[mk][1];
-    }
-}
-
-// The tables of blocks [g0, g1) of one 32-column block (block g0 at le/lq; e/q point at row 4·g0 of the block).
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void build_lut_group32(
-    float *le, float *lq, const float *e, const float *q, std::size_t stride, std::uint32_t g0, std::uint32_t g1,
-    std::uint32_t tr) {
-    for (std::uint32_t blk = g0; blk < g1; ++blk) {
-        const std::size_t o = std::size_t(blk - g0);
-        const std::uint32_t valid = std::min(4u, tr - blk * 4);
-        if (lq) build_lut32<true>(le + o * 512, lq + o * 512, e + o * 4 * stride, q + o * 4 * stride, stride, valid);
-        else build_lut32<false>(le + o * 512, nullptr, e + o * 4 * stride, nullptr, stride, valid);
-    }
-}
-
-// Noise and ADC of every read of the chunk for one 32-column block: read ri's sums at racc + 32·ri, its draws (as
-// normal-table indices) at z + 32·ri, its vector's totals at tcb + 32·v.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void adc_reads32(
-    const Scratch::LutRead *reads, std::size_t nr, float *racc_e, const float *racc_q, const std::uint16_t *z, float fn,
-    double scale, double max_code, int ib, std::uint64_t *tcb) {
-    for (std::size_t ri = 0; ri < nr; ++ri) {
-        const auto &rd = reads[ri];
-        const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
-        noise_adc_body(racc_e + ri * 32, racc_q ? racc_q + ri * 32 : nullptr, z ? z + ri * 32 : nullptr, fn,
-                       std::integral_constant<std::size_t, 32>{}, scale, max_code, weight_k, tcb + std::size_t(rd.v) * 32);
-    }
-}
-
-// Analog cells, a chunk of vectors [v0, v1) through one tile at once ("four Russians"): per column block, a
-// table of the 16 subset sums of every 4 consecutive rows is built once and shared by every read of every
-// vector in the chunk, so a read adds one table row per 4 word lines instead of one row per active word line.
-// Needs parallel_rows % 4 == 0 (row groups are whole 4-row blocks). Noise draws as read_analog (same stream,
-// same order); the float sums group rows by 4, so results equal read_analog's up to float rounding.
-void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v0, std::uint32_t v1,
-                     const std::uint64_t *xplanes, std::size_t wpp, double step, std::int64_t max_code, Scratch &s) {
-    const Config &c = r.cfg;
-    const int ib = c.input_bits;
-    const std::uint32_t pr = std::uint32_t(r.parallel_rows);
-    const double noise = c.read_noise_sigma;
-    const std::uint32_t nb = (t.tr + 3) / 4, nv = v1 - v0;
-    const unsigned last_valid = t.tr % 4 ? (1u << (t.tr % 4)) - 1 : 15u;  // rows of the last block inside the tile
-    s.lreads.clear();
-    s.masks.resize(std::size_t(nv) * ib * nb);
-    // Draws in the stream's order (read by read, all cell columns), stored column block by column block
-    // (block j0 holds 32 draws per read from z + j0·max_reads) so the ADC loop reads them in sequence.
-    const std::size_t max_reads = std::size_t(nv) * ib * ((t.tr + pr - 1) / pr);
-    const std::size_t max_z = noise > 0 ? max_reads * t.ncc : 0;
-    if (s.zi.size() < max_z) s.zi.resize(max_z);  // grown once, never cleared (every used value is written)
-    if (noise > 0) s.zread.resize(t.ncc);
-    std::size_t nz = 0;
-    std::uint32_t nmask = 0;
-    for (std::uint32_t v = v0; v < v1; ++v) {
-        std::optional<Rng> rng;
-        if (noise > 0) rng.emplace(c.seed, Stream::ReadNoise, tid, v);
-        for (int k = 0; k < ib; ++k) {
-            const std::uint64_t *plane = xplanes + (std::size_t(v) * ib + k) * wpp;
-            for (std::uint32_t g0 = 0; g0 < t.tr; g0 += pr) {
-                const std::uint32_t g1 = std::min(t.tr, g0 + pr), b0 = g0 / 4, b1 = (g1 + 3) / 4;
-                const std::uint32_t mb = nmask;
-                unsigned any = 0;
-                for (std::uint32_t blk = b0; blk < b1; ++blk) {  // 4 input bits of the block's rows from the plane
-                    const std::size_t pos = std::size_t(t.r0) + 4 * std::size_t(blk), wd = pos / 64, off = pos % 64;
-                    std::uint64_t bits = plane[wd] >> off;
-                    if (off > 60) bits |= plane[wd + 1] << (64 - off);
-                    unsigned mk = unsigned(bits & 15u);
-                    if (blk == nb - 1) mk &= last_valid;
-                    s.masks[nmask++] = std::uint8_t(mk);
-                    any |= mk;
-                }
-                if (!any) {  // no word line driven: no current, code 0 (and no draw)
-                    nmask = mb;
-                    continue;
-                }
-                s.lreads.push_back({v - v0, mb, b0, b1 - b0, nz, k});
-                if (rng) {
-                    const std::size_t ri = s.lreads.size() - 1;
-                    rng->fill_normal_index(s.zread.data(), t.ncc);
-                    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 32) {
-                        const std::uint32_t w = std::min(32u, t.ncc - j0);
-                        std::copy_n(s.zread.data() + j0, w, s.zi.data() + j0 * max_reads + ri * w);
-                    }
-                    nz += t.ncc;
-                }
-            }
-        }
-    }
-    s.tcb.assign(std::size_t(nv) * t.ncc, 0);  // totals column block by column block: block j0 at tcb + j0·nv
-    const double scale = r.adc_lossless ? 1.0 : 1.0 / step;
-    const float fn = float(noise);
-    const bool with_q = noise > 0;
-    // Per column block of 32, the blocks go in groups whose tables (e, and q with read noise) fit in 32 KiB, so
-    // a group's tables stay in L1 while every read of the chunk adds its share onto its stored partial sums (one
-    // table for all 32 blocks of a 128-row tile is 256 KiB: the reads were bound by L2 bandwidth).
-    const std::size_t nr = s.lreads.size();
-    s.racc_e.resize(nr * 32);
-    if (with_q) s.racc_q.resize(nr * 32);
-    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 32) {
-        const std::uint32_t w = std::min(32u, t.ncc - j0);
-        const std::size_t bstride = 16 * std::size_t(w);
-        const std::uint32_t group = std::clamp<std::uint32_t>(std::uint32_t(32768 / (bstride * sizeof(float) * (with_q ? 2 : 1))), 1, nb);
-        s.lut_e.resize(std::size_t(group) * bstride);
-        if (with_q) s.lut_q.resize(s.lut_e.size());
-        std::fill_n(s.racc_e.data(), nr * w, 0.0f);
-        if (with_q) std::fill_n(s.racc_q.data(), nr * w, 0.0f);
-        const std::uint16_t *zb = with_q ? s.zi.data() + j0 * max_reads : nullptr;
-        std::uint64_t *tb = s.tcb.data() + std::size_t(j0) * nv;
-        for (std::uint32_t g0 = 0; g0 < nb; g0 += group) {
-            const std::uint32_t g1 = std::min(nb, g0 + group);
-            if (w == 32) {
-                build_lut_group32(s.lut_e.data(), with_q ? s.lut_q.data() : nullptr, t.e.data() + std::size_t(g0) * 4 * t.ncc + j0,
-                                  with_q ? t.q.data() + std::size_t(g0) * 4 * t.ncc + j0 : nullptr, t.ncc, g0, g1, t.tr);
-                add_group32_any(s.lut_e.data(), with_q ? s.lut_q.data() : nullptr, g0, g1, s.lreads.data(), nr, s.masks.data(),
-                                s.racc_e.data(), with_q ? s.racc_q.data() : nullptr);
-                continue;
-            }
-            for (std::uint32_t blk = g0; blk < g1; ++blk)
-                build_lut_block(s.lut_e.data() + (blk - g0) * bstride, with_q ? s.lut_q.data() + (blk - g0) * bstride : nullptr,
-                                t.e.data() + std::size_t(blk) * 4 * t.ncc + j0,
-                                with_q ? t.q.data() + std::size_t(blk) * 4 * t.ncc + j0 : nullptr, t.ncc,
-                                std::min(4u, t.tr - blk * 4), w);
-            for (std::size_t ri = 0; ri < nr; ++ri) {
-                const auto &rd = s.lreads[ri];
-                const std::uint32_t lo = std::max(rd.blk0, g0), hi = std::min(rd.blk0 + rd.nblk, g1);
-                if (lo >= hi) continue;
-                add_lut(s.lut_e.data() + (lo - g0) * bstride, with_q ? s.lut_q.data() + (lo - g0) * bstride : nullptr, w,
-                        s.masks.data() + rd.mask_begin + (lo - rd.blk0), hi - lo, s.racc_e.data() + ri * w,
-                        with_q ? s.racc_q.data() + ri * w : nullptr);
-            }
-        }
-        if (w == 32) {
-            adc_reads32(s.lreads.data(), nr, s.racc_e.data(), with_q ? s.racc_q.data() : nullptr, zb, fn, scale,
-                        double(max_code), ib, tb);
-            continue;
-        }
-        for (std::size_t ri = 0; ri < nr; ++ri) {
-            const auto &rd = s.lreads[ri];
-            const std::uint64_t weight_k = (rd.k == ib - 1) ? (~(std::uint64_t(1) << rd.k) + 1) : (std::uint64_t(1) << rd.k);
-            noise_adc_accumulate_idx(s.racc_e.data() + ri * w, with_q ? s.racc_q.data() + ri * w : nullptr,
-                                 with_q ? zb + ri * w : nullptr, fn, w, scale, double(max_code), weight_k,
-                                 tb + std::size_t(rd.v) * w);
-        }
-    }
-    s.tchunk.resize(std::size_t(nv) * t.ncc);  // back to vector-major for the caller
-    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += 32) {
-        const std::uint32_t w = std::min(32u, t.ncc - j0);
-        for (std::uint32_t v = 0; v < nv; ++v)
-            std::copy_n(s.tcb.data() + std::size_t(j0) * nv + std::size_t(v) * w, w, s.tchunk.data() + std::size_t(v) * t.ncc + j0);
-    }
-}
-
 }  // namespace
 
 void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, std::span<std::int64_t> y) const {
@@ -717,10 +364,10 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             // analog cells, whole 4-row groups: subset-sum tables shared by the chunk (read_analog_lut). The choice
             // depends on the config only, never on the chunking, so outputs never depend on the thread count.
             const bool chunked = t.colbits.empty() && pr % 4 == 0;
-            if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s);
+            if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s.lut);
             for (std::uint32_t v = v0; v < v1; ++v) {
                 // shift-and-add totals of this vector's cell columns: from the chunk's tables, or computed here
-                const std::uint64_t *ts = chunked ? s.tchunk.data() + std::size_t(v - v0) * t.ncc : s.tsum.data();
+                const std::uint64_t *ts = chunked ? s.lut.totals.data() + std::size_t(v - v0) * s.lut.stride : s.tsum.data();
                 if (!chunked) std::fill(s.tsum.begin(), s.tsum.end(), 0);
                 if (chunked) {
                     // done by read_analog_lut above

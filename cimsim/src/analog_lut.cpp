@@ -1,0 +1,244 @@
+// Analog reads by 4-row subset-sum tables ("four Russians"), register-blocked over reads (see analog_lut.hpp).
+// SPDX-License-Identifier: GPL-2.0-or-later OR MIT
+//
+// Per block of 16 cell columns, the 16 subset sums of every 4 consecutive rows (of e, and of q with read
+// noise) form a table shared by every read of every vector in the chunk, so a read adds one table entry per
+// 4 word lines. The tables of one pass cover as many 4-row blocks as fit in L1; R reads at a time walk the
+// pass with their partial sums in registers, taking each block's table index straight from the read's input
+// bits (4 bits per block). A read's last pass ends in its noise, ADC and shift-and-add, still in registers.
+//
+// Float results equal the read-by-read definition on 4-row tables: each entry is built as
+// table[m] = table[m without its top row] + that row, and a read's column sum adds the entries of its blocks
+// in ascending block order starting from +0 (an all-zero block adds entry 0, +0, which changes no sum). The
+// build uses -ffp-contract=off, so every target clone computes the same floats.
+#include "analog_lut.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "rng.hpp"
+
+namespace cimsim {
+namespace {
+
+typedef float v16f __attribute__((vector_size(64), aligned(64)));
+typedef float v16fu __attribute__((vector_size(64), aligned(4)));
+constexpr std::uint32_t kCols = 16;  // cell columns per block (one 512-bit vector)
+constexpr int kMaxReads = 8;         // reads in flight
+
+// What every read of one tile shares.
+struct Pass {
+    const TileState *t;
+    const LutScratch *s;
+    float *tables, *racc;
+    std::uint64_t *totals;
+    std::size_t stride, zstride;  // totals per vector; draws per read
+    std::uint32_t tw, ib;         // input-bit words per (vector, bit); input bits
+    std::uint32_t pr, nb, group;  // rows per read, 4-row blocks in the tile, blocks per L1 pass
+    float fn;                     // read-noise σ (0: none)
+    double scale, max_code;
+};
+
+// Noise, ADC and shift-and-add of one read for 16 columns: e += σ·sqrt(q)·z; code = clamp(round(e·scale), 0,
+// max); T ± = code·2^k (minus for the two's-complement sign bit). Clamping before the conversion gives the
+// same code as converting first, with no overflow.
+__attribute__((always_inline)) inline void adc16(v16f e, v16f q, const float *z, float fn, double scale, double max_code,
+                                                 std::uint32_t k, bool sign_bit, std::uint64_t *tsum) {
+    if (z) {
+        v16f sq;
+        for (std::uint32_t j = 0; j < kCols; ++j) sq[j] = std::sqrt(q[j]);
+        e += fn * sq * *(const v16f *)z;
+    }
+    for (std::uint32_t j = 0; j < kCols; ++j) {
+        double v = double(e[j]) * scale + 0.5;
+        v = v < 0 ? 0 : v > max_code ? max_code : v;
+        const std::uint64_t c = std::uint64_t(std::int64_t(v)) << k;
+        tsum[j] = sign_bit ? tsum[j] - c : tsum[j] + c;
+    }
+}
+
+// R reads sharing the block range [lo, hi) of the current pass (tables of block lo at `tab`): partial sums
+// start at zero (first) or from racc; after the range they go to racc or, on the read's last pass (last),
+// through adc16.
+template <int R, bool Q>
+__attribute__((always_inline)) inline void add_reads(const Pass &p, const float *tab, std::uint32_t lo, std::uint32_t hi,
+                                                     const std::uint32_t *ri, bool first, bool last, std::uint32_t j0) {
+    constexpr std::size_t ew = Q ? 2 * kCols : kCols, bstride = 16 * ew;  // floats per table entry / block
+    const LutScratch &s = *p.s;
+    v16f a[R], b[R];
+    const std::uint64_t *rb[R];
+    for (int r = 0; r < R; ++r) {
+        const auto &rd = s.reads[ri[r]];
+        rb[r] = s.rbits.data() + (std::size_t(rd.vi) * p.ib + rd.k) * p.tw;
+        const float *acc = p.racc + std::size_t(ri[r]) * ew;
+        a[r] = first ? v16f{} : *(const v16f *)acc;
+        if (Q) b[r] = first ? v16f{} : *(const v16f *)(acc + kCols);
+    }
+    for (std::uint32_t blk = lo; blk < hi;) {
+        const std::uint32_t wd = blk / 16, end = std::min(hi, 16 * (wd + 1));
+        std::uint64_t m[R];
+        for (int r = 0; r < R; ++r) m[r] = rb[r][wd] >> (4 * (blk % 16));
+        for (; blk < end; ++blk, tab += bstride) {
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const float *e = tab + (m[r] & 15u) * ew;
+                a[r] += *(const v16f *)e;
+                if (Q) b[r] += *(const v16f *)(e + kCols);
+                m[r] >>= 4;
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        if (!last) {
+            float *acc = p.racc + std::size_t(ri[r]) * ew;
+            *(v16f *)acc = a[r];
+            if (Q) *(v16f *)(acc + kCols) = b[r];
+            continue;
+        }
+        const auto &rd = s.reads[ri[r]];
+        adc16(a[r], Q ? b[r] : v16f{}, Q ? s.z.data() + std::size_t(ri[r]) * p.zstride + j0 : nullptr, p.fn, p.scale,
+              p.max_code, rd.k, rd.k == p.ib - 1, p.totals + std::size_t(rd.vi) * p.stride + j0);
+    }
+}
+
+template <bool Q>
+__attribute__((always_inline)) inline void add_batch(const Pass &p, const float *tab, std::uint32_t lo, std::uint32_t hi,
+                                                     const std::uint32_t *ri, int n, bool first, bool last, std::uint32_t j0) {
+    switch (n) {
+    case 8: add_reads<8, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 7: add_reads<7, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 6: add_reads<6, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 5: add_reads<5, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 4: add_reads<4, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 3: add_reads<3, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 2: add_reads<2, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    case 1: add_reads<1, Q>(p, tab, lo, hi, ri, first, last, j0); break;
+    }
+}
+
+// The subset-sum table of 4-row block blk for columns [j0, j0 + w) (w ≤ 16; the other lanes are zero): entry
+// m = entry (m without its top row) + that row; rows past the tile (row ≥ tr) are never active and repeat the
+// smaller subset.
+template <bool Q>
+__attribute__((always_inline)) inline void build_table(const TileState &t, std::uint32_t blk, std::uint32_t j0, std::uint32_t w,
+                                                       float *dst) {
+    constexpr std::size_t ew = Q ? 2 * kCols : kCols;
+    const std::uint32_t valid = std::min(4u, t.tr - 4 * blk);
+    v16f re[4] = {}, rq[4] = {};
+    for (std::uint32_t r = 0; r < valid; ++r) {
+        const std::size_t o = std::size_t(4 * blk + r) * t.ncc + j0;
+        if (w == kCols) {
+            re[r] = *(const v16fu *)(t.e.data() + o);
+            if (Q) rq[r] = *(const v16fu *)(t.q.data() + o);
+        } else
+            for (std::uint32_t j = 0; j < w; ++j) {
+                re[r][j] = t.e[o + j];
+                if (Q) rq[r][j] = t.q[o + j];
+            }
+    }
+    v16f te[16], tq[16];
+    te[0] = v16f{}, tq[0] = v16f{};
+#pragma GCC unroll 16
+    for (unsigned mk = 1; mk < 16; ++mk) {
+        const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
+        te[mk] = top >= valid ? te[prev] : te[prev] + re[top];
+        if (Q) tq[mk] = top >= valid ? tq[prev] : tq[prev] + rq[top];
+    }
+    for (unsigned mk = 0; mk < 16; ++mk) {
+        *(v16f *)(dst + mk * ew) = te[mk];
+        if (Q) *(v16f *)(dst + mk * ew + kCols) = tq[mk];
+    }
+}
+
+// Every read of the chunk for the 16-column block at j0, pass by pass.
+template <bool Q>
+__attribute__((always_inline)) inline void column_block_impl(const Pass &p, std::uint32_t j0) {
+    constexpr std::size_t bstride = 16 * (Q ? 2 * kCols : kCols);
+    const TileState &t = *p.t;
+    const std::uint32_t w = std::min(kCols, t.ncc - j0);
+    const auto &groups = p.s->group_reads;
+    for (std::uint32_t b0 = 0; b0 < p.nb; b0 += p.group) {
+        const std::uint32_t b1 = std::min(p.nb, b0 + p.group);
+        for (std::uint32_t blk = b0; blk < b1; ++blk) build_table<Q>(t, blk, j0, w, p.tables + std::size_t(blk - b0) * bstride);
+        for (std::uint32_t g = 0; g < groups.size(); ++g) {
+            const std::uint32_t gb0 = g * p.pr / 4, gb1 = (std::min(t.tr, (g + 1) * p.pr) + 3) / 4;
+            const std::uint32_t lo = std::max(gb0, b0), hi = std::min(gb1, b1);
+            if (lo >= hi) continue;
+            const auto &list = groups[g];
+            const float *tab = p.tables + std::size_t(lo - b0) * bstride;
+            for (std::size_t i = 0; i < list.size(); i += kMaxReads)
+                add_batch<Q>(p, tab, lo, hi, list.data() + i, int(std::min<std::size_t>(kMaxReads, list.size() - i)), lo == gb0,
+                             hi == gb1, j0);
+        }
+    }
+}
+
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void column_block(const Pass &p, std::uint32_t j0) {
+    if (p.fn > 0) column_block_impl<true>(p, j0);
+    else column_block_impl<false>(p, j0);
+}
+
+// Is any bit of [b, e) set?
+bool any_bit(const std::uint64_t *w, std::uint32_t b, std::uint32_t e) {
+    for (std::uint32_t i = b / 64; i * 64 < e; ++i) {
+        std::uint64_t x = w[i];
+        if (i == b / 64) x &= ~std::uint64_t(0) << (b % 64);
+        if ((i + 1) * 64 > e) x &= (std::uint64_t(1) << (e % 64)) - 1;
+        if (x) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v0, std::uint32_t v1,
+                     const std::uint64_t *xplanes, std::size_t wpp, double step, std::int64_t max_code, LutScratch &s) {
+    const Config &c = r.cfg;
+    const bool noise = c.read_noise_sigma > 0;
+    Pass p{};
+    p.t = &t, p.s = &s;
+    p.ib = std::uint32_t(c.input_bits), p.pr = std::uint32_t(r.parallel_rows), p.nb = (t.tr + 3) / 4;
+    p.tw = (t.tr + 63) / 64;
+    p.stride = p.zstride = (t.ncc + kCols - 1) / kCols * kCols;
+    p.fn = float(c.read_noise_sigma), p.scale = r.adc_lossless ? 1.0 : 1.0 / step, p.max_code = double(max_code);
+    const std::uint32_t nv = v1 - v0, ngroups = (t.tr + p.pr - 1) / p.pr;
+
+    // The reads: the tile's input bits per (vector, bit), the reads that drive at least one word line, their
+    // draws in the stream's order (a read that drives none draws nothing and converts to code 0).
+    s.rbits.resize(std::size_t(nv) * p.ib * p.tw);
+    s.reads.clear();
+    s.group_reads.resize(ngroups);
+    for (auto &g : s.group_reads) g.clear();
+    if (noise && s.z.size() < std::size_t(nv) * p.ib * ngroups * p.zstride) s.z.resize(std::size_t(nv) * p.ib * ngroups * p.zstride);
+    for (std::uint32_t vi = 0; vi < nv; ++vi) {
+        std::optional<Rng> rng;
+        if (noise) rng.emplace(c.seed, Stream::ReadNoise, tid, v0 + vi);
+        for (std::uint32_t k = 0; k < p.ib; ++k) {
+            std::uint64_t *rb = s.rbits.data() + (std::size_t(vi) * p.ib + k) * p.tw;
+            extract_bits(xplanes + (std::size_t(v0 + vi) * p.ib + k) * wpp, t.r0, t.tr, rb, p.tw);
+            for (std::uint32_t g = 0; g < ngroups; ++g) {
+                if (!any_bit(rb, g * p.pr, std::min(t.tr, (g + 1) * p.pr))) continue;
+                const std::uint32_t ri = std::uint32_t(s.reads.size());
+                s.reads.push_back({vi, k});
+                s.group_reads[g].push_back(ri);
+                if (rng) {
+                    float *z = s.z.data() + std::size_t(ri) * p.zstride;
+                    rng->fill_normal_fast(z, t.ncc);
+                    std::fill(z + t.ncc, z + p.zstride, 0.0f);
+                }
+            }
+        }
+    }
+    const std::size_t ew = noise ? 2 * kCols : kCols;
+    // blocks per pass: their tables within 32 KiB (L1 holds them while the reads stream past)
+    p.group = std::clamp<std::uint32_t>(std::uint32_t(32768 / (16 * ew * sizeof(float))), 1, p.nb);
+    s.tables.resize(std::size_t(p.group) * 16 * ew);
+    s.racc.resize(std::max<std::size_t>(1, s.reads.size()) * ew);
+    s.totals.assign(std::size_t(nv) * p.stride, 0);
+    s.stride = p.stride;
+    p.tables = s.tables.data(), p.racc = s.racc.data(), p.totals = s.totals.data();
+    for (std::uint32_t j0 = 0; j0 < t.ncc; j0 += kCols) column_block(p, j0);
+}
+
+}  // namespace cimsim
