@@ -23,7 +23,6 @@ namespace cimsim {
 namespace {
 
 typedef float v16f __attribute__((vector_size(64), aligned(64)));
-typedef float v16fu __attribute__((vector_size(64), aligned(4)));
 constexpr std::uint32_t kCols = 16;  // cell columns per block (one 512-bit vector)
 constexpr int kMaxReads = 8;         // reads in flight
 
@@ -76,7 +75,28 @@ __attribute__((always_inline)) inline void add_reads(const Pass &p, const float 
         if (Q) b[r] = first ? v16f{} : *(const v16f *)(acc + kCols);
     }
     for (std::uint32_t blk = lo; blk < hi;) {
-        const std::uint32_t wd = blk / 16, end = std::min(hi, 16 * (wd + 1));
+        if (blk % 8 == 0 && blk + 8 <= hi) {
+            // 8 blocks whose indices sit in one 32-bit half of each read's bit word, unrolled: with the half
+            // pre-shifted by log2(entry bytes), block i's byte offset is (m >> 4i) masked to the index field
+            // (a non-destructive shift and an and per read and block).
+            constexpr int sh = Q ? 7 : 6;
+            constexpr std::uint64_t field = std::uint64_t(15) << sh;
+            std::uint64_t m[R];
+            for (int r = 0; r < R; ++r) m[r] = std::uint64_t(std::uint32_t(rb[r][blk / 16] >> (4 * (blk % 16)))) << sh;
+#pragma GCC unroll 1
+            for (unsigned i = 0; i < 32; i += 4) {
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const float *e = (const float *)((const char *)tab + ((m[r] >> i) & field));
+                    a[r] += *(const v16f *)e;
+                    if (Q) b[r] += *(const v16f *)(e + kCols);
+                }
+                tab += bstride;
+            }
+            blk += 8;
+            continue;
+        }
+        const std::uint32_t wd = blk / 16, end = std::min(hi, blk % 8 ? 8 * (blk / 8 + 1) : 16 * (wd + 1));
         std::uint64_t m[R];
         for (int r = 0; r < R; ++r) m[r] = rb[r][wd] >> (4 * (blk % 16));
         for (; blk < end; ++blk, tab += bstride) {
@@ -117,25 +137,19 @@ __attribute__((always_inline)) inline void add_batch(const Pass &p, const float 
     }
 }
 
-// The subset-sum table of 4-row block blk for columns [j0, j0 + w) (w ≤ 16; the other lanes are zero): entry
+// The subset-sum table of 4-row block blk for the 16 columns at j0 (zero past the last cell column): entry
 // m = entry (m without its top row) + that row; rows past the tile (row ≥ tr) are never active and repeat the
 // smaller subset.
 template <bool Q>
-__attribute__((always_inline)) inline void build_table(const TileState &t, std::uint32_t blk, std::uint32_t j0, std::uint32_t w,
-                                                       float *dst) {
+__attribute__((always_inline)) inline void build_table(const TileState &t, std::uint32_t blk, std::uint32_t j0, float *dst) {
     constexpr std::size_t ew = Q ? 2 * kCols : kCols;
     const std::uint32_t valid = std::min(4u, t.tr - 4 * blk);
+    const float *e = t.e.data() + (std::size_t(j0 / kCols) * t.tr + 4 * blk) * kCols;
+    const float *q = Q ? t.q.data() + (e - t.e.data()) : nullptr;
     v16f re[4] = {}, rq[4] = {};
     for (std::uint32_t r = 0; r < valid; ++r) {
-        const std::size_t o = std::size_t(4 * blk + r) * t.ncc + j0;
-        if (w == kCols) {
-            re[r] = *(const v16fu *)(t.e.data() + o);
-            if (Q) rq[r] = *(const v16fu *)(t.q.data() + o);
-        } else
-            for (std::uint32_t j = 0; j < w; ++j) {
-                re[r][j] = t.e[o + j];
-                if (Q) rq[r][j] = t.q[o + j];
-            }
+        re[r] = *(const v16f *)(e + r * kCols);
+        if (Q) rq[r] = *(const v16f *)(q + r * kCols);
     }
     v16f te[16], tq[16];
     te[0] = v16f{}, tq[0] = v16f{};
@@ -156,11 +170,10 @@ template <bool Q>
 __attribute__((always_inline)) inline void column_block_impl(const Pass &p, std::uint32_t j0) {
     constexpr std::size_t bstride = 16 * (Q ? 2 * kCols : kCols);
     const TileState &t = *p.t;
-    const std::uint32_t w = std::min(kCols, t.ncc - j0);
     const auto &groups = p.s->group_reads;
     for (std::uint32_t b0 = 0; b0 < p.nb; b0 += p.group) {
         const std::uint32_t b1 = std::min(p.nb, b0 + p.group);
-        for (std::uint32_t blk = b0; blk < b1; ++blk) build_table<Q>(t, blk, j0, w, p.tables + std::size_t(blk - b0) * bstride);
+        for (std::uint32_t blk = b0; blk < b1; ++blk) build_table<Q>(t, blk, j0, p.tables + std::size_t(blk - b0) * bstride);
         for (std::uint32_t g = 0; g < groups.size(); ++g) {
             const std::uint32_t gb0 = g * p.pr / 4, gb1 = (std::min(t.tr, (g + 1) * p.pr) + 3) / 4;
             const std::uint32_t lo = std::max(gb0, b0), hi = std::min(gb1, b1);
@@ -191,6 +204,17 @@ bool any_bit(const std::uint64_t *w, std::uint32_t b, std::uint32_t e) {
 }
 
 }  // namespace
+
+void lut_layout(TileState &t) {
+    const std::size_t ncb = (t.ncc + kCols - 1) / kCols;
+    for (AlignedVec<float> *v : {&t.e, &t.q}) {
+        if (v->empty()) continue;
+        AlignedVec<float> b(ncb * t.tr * kCols, 0.0f);
+        for (std::size_t i = 0; i < t.tr; ++i)
+            for (std::size_t j = 0; j < t.ncc; ++j) b[((j / kCols) * t.tr + i) * kCols + j % kCols] = (*v)[i * t.ncc + j];
+        v->swap(b);
+    }
+}
 
 void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v0, std::uint32_t v1,
                      const std::uint64_t *xplanes, std::size_t wpp, double step, std::int64_t max_code, LutScratch &s) {

@@ -33,6 +33,13 @@ struct LutScratch {
     std::size_t stride = 0;
 };
 
+// Whether analog tiles of this config are read by 4-row tables (else read_analog in crossbar.cpp, row by row).
+inline bool lut_reads(const Resolved &r) { return r.parallel_rows % 4 == 0; }
+
+// Re-lays a programmed analog tile's e and q out column-blocked for read_analog_lut: 16-column blocks, each
+// tr rows of 16 floats (zero past the last cell column), so a block's rows are contiguous.
+void lut_layout(TileState &t);
+
 void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, std::uint32_t v0, std::uint32_t v1,
                      const std::uint64_t *xplanes, std::size_t wpp, double step, std::int64_t max_code, LutScratch &s);
 

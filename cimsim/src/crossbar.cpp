@@ -91,6 +91,7 @@ Crossbar::Crossbar(const Resolved &r, std::uint32_t rows, std::uint32_t cols, st
                         if (!t->q.empty()) t->q[k] = float((g / dg) * (g / dg));
                     }
                 }
+            if (!int_levels && lut_reads(r)) lut_layout(*t);
             if (int_levels) {
                 const std::uint32_t pr = std::uint32_t(r.parallel_rows);
                 t->groups = (t->tr + pr - 1) / pr;
@@ -332,7 +333,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
     // Input bit-planes: bit i of plane (v, k) = bit k of x[v][i] (two's complement), one spare word.
     const std::size_t wpp = (m.rows + 63) / 64 + 1;
     std::vector<std::uint64_t> xplanes;
-    if (!lut_.empty() || pr % 4 == 0) {  // popcount engine, or analog reads by 4-row tables
+    if (!lut_.empty() || lut_reads(r_)) {  // popcount engine, or analog reads by 4-row tables
         xplanes.assign(std::size_t(n) * ib * wpp, 0);
         parallel_for(n, r_.threads, [&](std::size_t v) {
             const std::int32_t *xv = x.data() + v * m.rows;
@@ -363,7 +364,7 @@ void Crossbar::mvm_bitlevel(std::span<const std::int32_t> x, std::uint32_t n, st
             if (t.colbits.empty()) s.accf.resize(std::max(t.ncc, 64u)), s.accq.resize(std::max(t.ncc, 64u));
             // analog cells, whole 4-row groups: subset-sum tables shared by the chunk (read_analog_lut). The choice
             // depends on the config only, never on the chunking, so outputs never depend on the thread count.
-            const bool chunked = t.colbits.empty() && pr % 4 == 0;
+            const bool chunked = t.colbits.empty() && lut_reads(r_);
             if (chunked) read_analog_lut(r_, t, tid, v0, v1, xplanes.data(), wpp, step_, max_code_, s.lut);
             for (std::uint32_t v = v0; v < v1; ++v) {
                 // shift-and-add totals of this vector's cell columns: from the chunk's tables, or computed here

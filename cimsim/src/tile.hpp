@@ -9,18 +9,6 @@
 
 namespace cimsim {
 
-struct TileState {
-    std::uint32_t r0, c0, tr, tc, ncc;  // first row / weight column, sizes, cell columns
-    std::vector<std::uint8_t> level;    // integer cell levels, tr × ncc (ideal cells)
-    std::vector<float> e;               // (G − g_off)/Δg per cell, tr × ncc (with programming variation)
-    std::vector<float> q;               // (G/Δg)² per cell (read-noise variance weight)
-    // Ideal-cell tiles: per row group g, level bit-plane p and cell column j, the bit-set of the group's
-    // rows whose cell has bit p set: colbits[((g·b + p)·gwords + w)·ncc + j]. A read's partial sum is then
-    // Σ_p 2^p · popcount(active rows & colbits).
-    std::uint32_t groups = 0, gwords = 0;
-    std::vector<std::uint64_t> colbits;
-};
-
 // Storage for data the kernels read as whole 64-byte vectors (a malloc'd vector is 16-byte aligned, so every
 // other 512-bit load would split across two cache lines).
 template <typename T> struct CacheAligned {
@@ -32,6 +20,19 @@ template <typename T> struct CacheAligned {
     bool operator==(const CacheAligned &) const { return true; }
 };
 template <typename T> using AlignedVec = std::vector<T, CacheAligned<T>>;
+
+struct TileState {
+    std::uint32_t r0, c0, tr, tc, ncc;  // first row / weight column, sizes, cell columns
+    std::vector<std::uint8_t> level;    // integer cell levels, tr × ncc (ideal cells)
+    // Analog cells: e = (G − g_off)/Δg and q = (G/Δg)² (read-noise variance weight) per cell, row-major
+    // tr × ncc; tiles read by 4-row tables (analog_lut.hpp) hold them column-blocked instead (lut_layout).
+    AlignedVec<float> e, q;
+    // Ideal-cell tiles: per row group g, level bit-plane p and cell column j, the bit-set of the group's
+    // rows whose cell has bit p set: colbits[((g·b + p)·gwords + w)·ncc + j]. A read's partial sum is then
+    // Σ_p 2^p · popcount(active rows & colbits).
+    std::uint32_t groups = 0, gwords = 0;
+    std::vector<std::uint64_t> colbits;
+};
 
 // Bits [start, start+len) of a bit array into nw words (len ≤ 64·nw; the array has a spare zero word at the
 // end); bits past len are zero.
