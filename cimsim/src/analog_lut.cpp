@@ -15,7 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
+#include <immintrin.h>
 
 #include "rng.hpp"
 
@@ -192,6 +192,92 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     else column_block_impl<false>(p, j0);
 }
 
+// n steps of xoshiro256** (Rng::next) on 8 streams at once: st holds the streams' state words lane-wise
+// (st[w·8 + lane]); output u64 i of lane l goes to out[i·8 + l].
+typedef std::uint64_t v8u __attribute__((vector_size(64), aligned(64)));
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void xoshiro8(std::uint64_t *st, std::size_t n,
+                                                                                          std::uint64_t *out) {
+    v8u s0 = *(v8u *)st, s1 = *(v8u *)(st + 8), s2 = *(v8u *)(st + 16), s3 = *(v8u *)(st + 24);
+    for (std::size_t i = 0; i < n; ++i) {
+        const v8u x = (s1 << 2) + s1, y = (x << 7) | (x >> 57);  // rotl(s1·5, 7)
+        *(v8u *)(out + 8 * i) = (y << 3) + y;                     // ·9
+        const v8u t = s1 << 17;
+        s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= t, s3 = (s3 << 45) | (s3 >> 19);
+    }
+    *(v8u *)st = s0, *(v8u *)(st + 8) = s1, *(v8u *)(st + 16) = s2, *(v8u *)(st + 24) = s3;
+}
+
+// z[j] = normal_table()[idx[j] & 16383] (Rng::normal_fast on stored 16-bit draws). The table is odd
+// (entry 16383 − i = −entry i, checked once), so the AVX-512 path gathers from its upper half, 32 KiB, which
+// stays in L1 while the draws stream past (random gathers into the whole 64 KiB table missed L1).
+const float *odd_half() {
+    const float *t = Rng::normal_table();
+    for (int i = 0; i < 8192; ++i)
+        if (t[16383 - i] != -t[i]) return nullptr;
+    return t + 8192;
+}
+__attribute__((target("avx512f"))) void lookup_normal_avx512(const std::uint16_t *idx, std::size_t n, float *z) {
+    static const float *const half = odd_half();
+    const float *tbl = Rng::normal_table();
+    std::size_t j = 0;
+    if (half)
+        for (; j + 16 <= n; j += 16) {
+            const __m512i i = _mm512_maskz_cvtepu16_epi32(__mmask16(0xFFFF), _mm256_loadu_si256((const __m256i *)(idx + j)));
+            // entry i for i ≥ 8192 is half[i − 8192]; for i < 8192 it is −half[8191 − i]
+            const __m512i c8191 = _mm512_set1_epi32(8191), lo = _mm512_and_si512(i, c8191);
+            const __mmask16 neg = _mm512_testn_epi32_mask(i, _mm512_set1_epi32(8192));
+            const __m512i m = _mm512_mask_xor_epi32(lo, neg, lo, c8191);
+            const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(0xFFFF), m, half, 4);
+            _mm512_storeu_ps(z + j, _mm512_castsi512_ps(_mm512_mask_xor_epi32(
+                                        _mm512_castps_si512(v), neg, _mm512_castps_si512(v), _mm512_set1_epi32(int(0x80000000u)))));
+        }
+    for (; j < n; ++j) z[j] = tbl[idx[j] & 16383u];
+}
+void lookup_normal_generic(const std::uint16_t *idx, std::size_t n, float *z) {
+    const float *tbl = Rng::normal_table();
+    for (std::size_t j = 0; j < n; ++j) z[j] = tbl[idx[j] & 16383u];
+}
+using LookupFn = void (*)(const std::uint16_t *, std::size_t, float *);
+const LookupFn lookup_normal = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? lookup_normal_avx512 : lookup_normal_generic;
+}();
+
+// The read-noise draws of every read of the chunk: vector v's stream (seed, ReadNoise, tile, v) gives its reads
+// ncc draws each, read by read, each draw one 16-bit piece of the stream's 64-bit outputs, low piece first
+// (Rng::fill_normal_fast). Eight vectors' streams step together; z of read ri at s.z + ri·zstride, padded
+// with zeros to zstride.
+void draw_noise(std::uint32_t ncc, std::size_t zstride, std::uint64_t seed, std::uint32_t tid, std::uint32_t v0,
+                std::uint32_t nv, LutScratch &s) {
+    for (std::uint32_t g0 = 0; g0 < nv; g0 += 8) {
+        const std::uint32_t lanes = std::min(8u, nv - g0);
+        alignas(64) std::uint64_t st[32] = {};
+        std::size_t steps = 0;
+        for (std::uint32_t l = 0; l < lanes; ++l) {
+            const Rng rng(seed, Stream::ReadNoise, tid, v0 + g0 + l);
+            for (int w = 0; w < 4; ++w) st[w * 8 + l] = rng.state()[w];
+            const std::size_t draws = std::size_t(s.first_read[g0 + l + 1] - s.first_read[g0 + l]) * ncc;
+            steps = std::max(steps, (draws + 3) / 4);
+        }
+        s.bits.resize(steps * 8);
+        xoshiro8(st, steps, s.bits.data());
+        for (std::uint32_t l = 0; l < lanes; ++l) {
+            const std::uint32_t r0 = s.first_read[g0 + l], r1 = s.first_read[g0 + l + 1];
+            const std::size_t draws = std::size_t(r1 - r0) * ncc;
+            s.idx.resize((draws + 3) / 4 * 4);
+            for (std::size_t i = 0; i < (draws + 3) / 4; ++i) {  // this lane's 64-bit outputs as 4 pieces each
+                const std::uint64_t b = s.bits[i * 8 + l];
+                for (int h = 0; h < 4; ++h) s.idx[4 * i + h] = std::uint16_t(b >> (16 * h));
+            }
+            for (std::uint32_t ri = r0; ri < r1; ++ri) {
+                float *z = s.z.data() + std::size_t(ri) * zstride;
+                lookup_normal(s.idx.data() + std::size_t(ri - r0) * ncc, ncc, z);
+                std::fill(z + ncc, z + zstride, 0.0f);
+            }
+        }
+    }
+}
+
 // Is any bit of [b, e) set?
 bool any_bit(const std::uint64_t *w, std::uint32_t b, std::uint32_t e) {
     for (std::uint32_t i = b / 64; i * 64 < e; ++i) {
@@ -231,13 +317,13 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
     // The reads: the tile's input bits per (vector, bit), the reads that drive at least one word line, their
     // draws in the stream's order (a read that drives none draws nothing and converts to code 0).
     s.rbits.resize(std::size_t(nv) * p.ib * p.tw);
+    s.first_read.resize(nv + 1);
     s.reads.clear();
     s.group_reads.resize(ngroups);
     for (auto &g : s.group_reads) g.clear();
     if (noise && s.z.size() < std::size_t(nv) * p.ib * ngroups * p.zstride) s.z.resize(std::size_t(nv) * p.ib * ngroups * p.zstride);
     for (std::uint32_t vi = 0; vi < nv; ++vi) {
-        std::optional<Rng> rng;
-        if (noise) rng.emplace(c.seed, Stream::ReadNoise, tid, v0 + vi);
+        s.first_read[vi] = std::uint32_t(s.reads.size());
         for (std::uint32_t k = 0; k < p.ib; ++k) {
             std::uint64_t *rb = s.rbits.data() + (std::size_t(vi) * p.ib + k) * p.tw;
             extract_bits(xplanes + (std::size_t(v0 + vi) * p.ib + k) * wpp, t.r0, t.tr, rb, p.tw);
@@ -246,14 +332,11 @@ void read_analog_lut(const Resolved &r, const TileState &t, std::uint32_t tid, s
                 const std::uint32_t ri = std::uint32_t(s.reads.size());
                 s.reads.push_back({vi, k});
                 s.group_reads[g].push_back(ri);
-                if (rng) {
-                    float *z = s.z.data() + std::size_t(ri) * p.zstride;
-                    rng->fill_normal_fast(z, t.ncc);
-                    std::fill(z + t.ncc, z + p.zstride, 0.0f);
-                }
             }
         }
     }
+    s.first_read[nv] = std::uint32_t(s.reads.size());
+    if (noise) draw_noise(t.ncc, p.zstride, c.seed, tid, v0, nv, s);
     const std::size_t ew = noise ? 2 * kCols : kCols;
     // blocks per pass: their tables within 32 KiB (L1 holds them while the reads stream past)
     p.group = std::clamp<std::uint32_t>(std::uint32_t(32768 / (16 * ew * sizeof(float))), 1, p.nb);

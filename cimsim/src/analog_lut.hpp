@@ -26,7 +26,10 @@ struct LutScratch {
     };
     std::vector<Read> reads;                       // in draw order (vector, input bit, row group)
     std::vector<std::vector<std::uint32_t>> group_reads;  // per row group: its reads' indices
+    std::vector<std::uint32_t> first_read;         // per vector: its first read (reads are vector by vector)
     std::vector<std::uint64_t> rbits;              // per (vector, input bit): the tile rows' input bits
+    AlignedVec<std::uint64_t> bits;                // 8 vectors' noise streams, lane-interleaved
+    std::vector<std::uint16_t> idx;                // one vector's draws as 16-bit pieces
     AlignedVec<float> z;                           // per read: its draws, padded to whole 16-column blocks
     AlignedVec<float> tables, racc;                // subset-sum tables of one L1 pass; per-read partial sums
     AlignedVec<std::uint64_t> totals;              // per vector: the shift-and-add totals

@@ -86,6 +86,10 @@ public:
         }
     }
 
+    // The xoshiro256** state, for generators that step several streams at once in SIMD lanes (next() is
+    // the generator's whole output function; a fresh Rng has no buffered draws).
+    const std::uint64_t *state() const { return s_; }
+
     static const float *normal_table() {
         static const std::vector<float> table = [] {
             std::vector<float> t(16384);
