@@ -14,7 +14,9 @@
 #include "analog_lut.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <immintrin.h>
 
 #include "rng.hpp"
@@ -23,6 +25,10 @@ namespace cimsim {
 namespace {
 
 typedef float v16f __attribute__((vector_size(64), aligned(64)));
+typedef float v8f __attribute__((vector_size(32), aligned(32)));
+typedef double v8d __attribute__((vector_size(64), aligned(64)));
+typedef std::int64_t v8l __attribute__((vector_size(64), aligned(64)));
+typedef std::uint64_t v8u __attribute__((vector_size(64), aligned(64)));
 constexpr std::uint32_t kCols = 16;  // cell columns per block (one 512-bit vector)
 constexpr int kMaxReads = 8;         // reads in flight
 
@@ -49,11 +55,15 @@ __attribute__((always_inline)) inline void adc16(v16f e, v16f q, const float *z,
         for (std::uint32_t j = 0; j < kCols; ++j) sq[j] = std::sqrt(q[j]);
         e += fn * sq * *(const v16f *)z;
     }
-    for (std::uint32_t j = 0; j < kCols; ++j) {
-        double v = double(e[j]) * scale + 0.5;
-        v = v < 0 ? 0 : v > max_code ? max_code : v;
-        const std::uint64_t c = std::uint64_t(std::int64_t(v)) << k;
-        tsum[j] = sign_bit ? tsum[j] - c : tsum[j] + c;
+    const v8f half[2] = {__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7),
+                         __builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15)};
+    for (int h = 0; h < 2; ++h) {
+        v8d v = __builtin_convertvector(half[h], v8d) * scale + 0.5;
+        v = v < 0 ? v8d{} : v;
+        v = v > max_code ? v8d{} + max_code : v;
+        const v8u c = v8u(__builtin_convertvector(v, v8l)) << k;
+        v8u &t = *(v8u *)(tsum + 8 * h);
+        t = sign_bit ? t - c : t + c;
     }
 }
 
@@ -138,30 +148,27 @@ __attribute__((always_inline)) inline void add_batch(const Pass &p, const float 
 }
 
 // The subset-sum table of 4-row block blk for the 16 columns at j0 (zero past the last cell column): entry
-// m = entry (m without its top row) + that row; rows past the tile (row ≥ tr) are never active and repeat the
-// smaller subset.
+// m = entry (m without its top row) + that row; rows past the tile (row ≥ tr) are never active.
 template <bool Q>
 __attribute__((always_inline)) inline void build_table(const TileState &t, std::uint32_t blk, std::uint32_t j0, float *dst) {
     constexpr std::size_t ew = Q ? 2 * kCols : kCols;
     const std::uint32_t valid = std::min(4u, t.tr - 4 * blk);
     const float *e = t.e.data() + (std::size_t(j0 / kCols) * t.tr + 4 * blk) * kCols;
     const float *q = Q ? t.q.data() + (e - t.e.data()) : nullptr;
-    v16f re[4] = {}, rq[4] = {};
-    for (std::uint32_t r = 0; r < valid; ++r) {
-        re[r] = *(const v16f *)(e + r * kCols);
-        if (Q) rq[r] = *(const v16f *)(q + r * kCols);
-    }
-    v16f te[16], tq[16];
-    te[0] = v16f{}, tq[0] = v16f{};
+    for (int part = 0; part < (Q ? 2 : 1); ++part) {
+        const float *src = part ? q : e;
+        float *out = dst + part * kCols;
+        v16f row[4] = {}, tb[16];
+        for (std::uint32_t r = 0; r < valid; ++r) row[r] = *(const v16f *)(src + r * kCols);
+        // a row past the tile adds +0, which leaves every (never −0) subset sum as it is
+        tb[0] = v16f{};
 #pragma GCC unroll 16
-    for (unsigned mk = 1; mk < 16; ++mk) {
-        const unsigned top = 31u - unsigned(__builtin_clz(mk)), prev = mk & ~(1u << top);
-        te[mk] = top >= valid ? te[prev] : te[prev] + re[top];
-        if (Q) tq[mk] = top >= valid ? tq[prev] : tq[prev] + rq[top];
-    }
-    for (unsigned mk = 0; mk < 16; ++mk) {
-        *(v16f *)(dst + mk * ew) = te[mk];
-        if (Q) *(v16f *)(dst + mk * ew + kCols) = tq[mk];
+        for (unsigned mk = 1; mk < 16; ++mk) {
+            const unsigned top = 31u - unsigned(__builtin_clz(mk));
+            tb[mk] = tb[mk & ~(1u << top)] + row[top];
+        }
+#pragma GCC unroll 16
+        for (unsigned mk = 0; mk < 16; ++mk) *(v16f *)(out + mk * ew) = tb[mk];
     }
 }
 
@@ -194,7 +201,6 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
 
 // n steps of xoshiro256** (Rng::next) on 8 streams at once: st holds the streams' state words lane-wise
 // (st[w·8 + lane]); output u64 i of lane l goes to out[i·8 + l].
-typedef std::uint64_t v8u __attribute__((vector_size(64), aligned(64)));
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void xoshiro8(std::uint64_t *st, std::size_t n,
                                                                                           std::uint64_t *out) {
     v8u s0 = *(v8u *)st, s1 = *(v8u *)(st + 8), s2 = *(v8u *)(st + 16), s3 = *(v8u *)(st + 24);
@@ -267,7 +273,9 @@ void draw_noise(std::uint32_t ncc, std::size_t zstride, std::uint64_t seed, std:
             s.idx.resize((draws + 3) / 4 * 4);
             for (std::size_t i = 0; i < (draws + 3) / 4; ++i) {  // this lane's 64-bit outputs as 4 pieces each
                 const std::uint64_t b = s.bits[i * 8 + l];
-                for (int h = 0; h < 4; ++h) s.idx[4 * i + h] = std::uint16_t(b >> (16 * h));
+                if constexpr (std::endian::native == std::endian::little) std::memcpy(s.idx.data() + 4 * i, &b, 8);
+                else
+                    for (int h = 0; h < 4; ++h) s.idx[4 * i + h] = std::uint16_t(b >> (16 * h));
             }
             for (std::uint32_t ri = r0; ri < r1; ++ri) {
                 float *z = s.z.data() + std::size_t(ri) * zstride;
