@@ -204,6 +204,52 @@ TEST(NonIdeal, DeterministicForSeedAndThreadCount) {
     EXPECT_NE(a, d);
 }
 
+// Analog cells read by 4-row tables (parallel_rows % 4 == 0): the outputs of the chunked, register-blocked
+// kernel (analog_lut.cpp) equal, bit for bit, those recorded from the previous, independently written
+// implementation (one table per 32-column block, read by read) over shapes that exercise partial 4-row
+// blocks, partial column blocks, several row groups per tile, every bits-per-cell width, faults without
+// noise and thread counts 1 and 2 (the last case, parallel_rows % 4 ≠ 0, pins the row-by-row reads). A deliberate change to the model changes these fingerprints: record the
+// new ones with the change and say so in cimsim/README.md.
+TEST(NonIdeal, AnalogTablesMatchRecordedOutputs) {
+    struct Case {
+        unsigned rows, cols, n, subarray;
+        int pr, bpc, wb, ib, adc;
+        double ps, rn, sa0, sa1;
+        int threads;
+        std::uint64_t fingerprint;
+    };
+    const Case cases[] = {
+        {128, 128, 256, 128, 128, 1, 8, 8, 6, 0.05, 0.02, 0.001, 0, 1, 0x5ecb371e6efdf094ull},
+        {128, 128, 256, 128, 128, 1, 8, 8, 6, 0.05, 0.02, 0.001, 0, 2, 0x59c6ecbb7d181771ull},
+        {1152, 128, 100, 128, 128, 1, 8, 8, 6, 0.05, 0.02, 0.001, 0, 2, 0xf28b2593723e84a3ull},
+        {300, 77, 37, 128, 64, 2, 8, 8, 5, 0.05, 0.03, 0.0, 0.002, 2, 0x041b2789db054e37ull},
+        {130, 50, 9, 64, 64, 1, 8, 8, 4, 0.1, 0.0, 0.0, 0, 1, 0xca41a7cdfa500320ull},
+        {130, 50, 9, 64, 32, 4, 8, 8, 0, 0.1, 0.05, 0.0, 0, 1, 0x4ccae2e3abdb6f6aull},
+        {100, 40, 70, 100, 100, 1, 8, 4, 7, 0.05, 0.02, 0, 0, 2, 0xadb15376b6f40b17ull},
+        {256, 200, 3, 256, 128, 1, 6, 6, 6, 0.02, 0.0, 0.01, 0.01, 1, 0x2dee59f37f407310ull},
+        {4608, 512, 8, 128, 128, 1, 8, 8, 6, 0.05, 0.02, 0.001, 0, 2, 0x7ae70607414e355bull},
+        {97, 33, 65, 96, 96, 8, 8, 8, 8, 0.05, 0.02, 0, 0, 2, 0x145afe5a1609de59ull},
+        {70, 20, 5, 72, 36, 2, 8, 8, 5, 0.05, 0.02, 0, 0, 1, 0xefc9f0e16f5799ffull},
+        {150, 30, 20, 64, 30, 2, 8, 8, 5, 0.05, 0.02, 0.001, 0, 2, 0x60acda246e3d5385ull},  // rows read one by one
+    };
+    int i = 0;
+    for (const Case &k : cases) {
+        Config c;
+        c.cell = CellType::Rram, c.threads = k.threads, c.subarray_rows = c.subarray_cols = int(k.subarray), c.parallel_rows = k.pr;
+        c.bits_per_cell = k.bpc, c.weight_bits = k.wb, c.input_bits = k.ib, c.adc_bits = k.adc, c.program_sigma = k.ps;
+        c.read_noise_sigma = k.rn, c.stuck_at_0_rate = k.sa0, c.stuck_at_1_rate = k.sa1, c.seed = std::uint64_t(7 + i);
+        std::mt19937_64 g(i);
+        std::uniform_int_distribution<int> dw(-(1 << (k.wb - 1)), (1 << (k.wb - 1)) - 1), dx(-(1 << (k.ib - 1)), (1 << (k.ib - 1)) - 1);
+        std::vector<std::int32_t> w(std::size_t(k.rows) * k.cols), x(std::size_t(k.n) * k.rows);
+        for (auto &v : w) v = dw(g);
+        for (auto &v : x) v = (g() % 5 == 0) ? 0 : dx(g);
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the outputs
+        for (std::int64_t v : run(c, w, x, k.rows, k.cols, k.n)) h = (h ^ std::uint64_t(v)) * 1099511628211ull;
+        EXPECT_EQ(h, k.fingerprint) << "case " << i;
+        ++i;
+    }
+}
+
 TEST(NonIdeal, ExactEngineRefusesLossyConfig) {
     Config c;
     c.engine = EngineKind::Exact;
