@@ -6,9 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <optional>
-#include <new>
 #include <string>
-#include <type_traits>
 
 #include "analog_lut.hpp"
 #include "parallel.hpp"
