@@ -86,7 +86,7 @@ __attribute__((always_inline)) inline void add_reads(const Pass &p, const float 
     }
     for (std::uint32_t blk = lo; blk < hi;) {
         if (blk % 8 == 0 && blk + 8 <= hi) {
-            // 8 blocks whose indices sit in one 32-bit half of each read's bit word, unrolled: with the half
+            // 8 blocks whose indices sit in one 32-bit half of each read's bit word: with the half
             // pre-shifted by log2(entry bytes), block i's byte offset is (m >> 4i) masked to the index field
             // (a non-destructive shift and an and per read and block).
             constexpr int sh = Q ? 7 : 6;
