@@ -33,7 +33,6 @@
 #define ISO_LOG_MAX      4096
 #define ISO_WHY_LEN      256
 #define ISO_ASYNC_SLICE_NS 100000000u  /* the async doorbell thread's futex sleeps */
-#define ISO_CHR_MAX_PORTS 64
 
 typedef struct iso_timer {
     dp_isolate *p;
@@ -97,7 +96,7 @@ struct dp_isolate {
     int waiter_stop;                /* atomic */
     int async_posted;               /* atomic: a run of the child's queue is posted, not begun */
     const dp_chardev_api *chr;      /* the device's chardev/1 (NULL: none) */
-    iso_port ports[ISO_CHR_MAX_PORTS];
+    iso_port ports[DP_ISO_CHR_MAX_PORTS];
 
     dp_isolate *next;
 };
@@ -961,7 +960,7 @@ static void iso_chr_unset_all(dp_isolate *p)
 {
     unsigned i;
 
-    for (i = 0; p->chr && i < p->chr->count && i < ISO_CHR_MAX_PORTS; i++) {
+    for (i = 0; p->chr && i < p->chr->count && i < DP_ISO_CHR_MAX_PORTS; i++) {
         if (p->ports[i].set) {
             p->chr->set_handlers(p->chr->ctx, i, NULL, NULL);
             p->ports[i].set = false;
@@ -974,7 +973,7 @@ static uint32_t iso_chr_service(dp_isolate *p, const dp_iso_msg *m, uint64_t *a,
 {
     const dp_chardev_api *c = p->chr;
     uint8_t *data = dp_iso_data(p->shm);
-    unsigned count = c ? (c->count < ISO_CHR_MAX_PORTS ? c->count : ISO_CHR_MAX_PORTS) : 0;
+    unsigned count = c ? (c->count < DP_ISO_CHR_MAX_PORTS ? c->count : DP_ISO_CHR_MAX_PORTS) : 0;
     unsigned port = m->a < count ? (unsigned)m->a : count;
     unsigned i;
 

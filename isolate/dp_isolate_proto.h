@@ -131,6 +131,9 @@ typedef enum dp_iso_op {
 #define DP_ISO_CHR_WRITABLE_H   2u
 #define DP_ISO_CHR_EVENT_H      4u
 
+/* chardev ports forwarded across the boundary (the first this many of the device's) */
+#define DP_ISO_CHR_MAX_PORTS    64u
+
 #ifdef __cplusplus
 static_assert(sizeof(dp_iso_msg) == 40, "dp_iso_msg layout");
 #else

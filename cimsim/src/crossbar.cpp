@@ -15,7 +15,6 @@
 
 namespace cimsim {
 
-
 void check_range(std::span<const std::int32_t> v, int bits, std::string_view what, std::uint32_t row_len) {
     const std::int64_t lo = -(std::int64_t(1) << (bits - 1)), hi = (std::int64_t(1) << (bits - 1)) - 1;
     for (std::size_t i = 0; i < v.size(); ++i)
@@ -258,7 +257,6 @@ struct Scratch {
     AlignedVec<float> z;                // their read-noise draws, ncc per read
     LutScratch lut;                     // analog reads of a vector chunk by 4-row tables (analog_lut.hpp)
 };
-
 
 // Analog cells (programming variation / read noise / faults), one tile and one input vector: every read's
 // active rows and noise draws first (the draws in the stream's fixed order: input bit, row group, cell column),

@@ -69,23 +69,6 @@ public:
         for (; i < n; ++i) out[i] = normal_fast();
     }
 
-    // The table indices behind n values of normal_fast() (the same draws: value i is normal_table()[out[i]]),
-    // for callers that store draws compactly and look them up later.
-    void fill_normal_index(std::uint16_t *out, std::size_t n) {
-        std::size_t i = 0;
-        for (; i < n && left_ > 0; ++i, bits_ >>= 16, --left_) out[i] = std::uint16_t(bits_ & 16383u);
-        for (; i + 4 <= n; i += 4) {
-            const std::uint64_t b = next();
-            out[i] = std::uint16_t(b & 16383u), out[i + 1] = std::uint16_t((b >> 16) & 16383u),
-            out[i + 2] = std::uint16_t((b >> 32) & 16383u), out[i + 3] = std::uint16_t((b >> 48) & 16383u);
-        }
-        for (; i < n; ++i) {
-            if (left_ == 0) bits_ = next(), left_ = 4;
-            out[i] = std::uint16_t(bits_ & 16383u);
-            bits_ >>= 16, --left_;
-        }
-    }
-
     // The xoshiro256** state, for generators that step several streams at once in SIMD lanes (next() is
     // the generator's whole output function; a fresh Rng has no buffered draws).
     const std::uint64_t *state() const { return s_; }

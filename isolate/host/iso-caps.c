@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ISO_CHR_MAX_PORTS 64
 
 static const dp_plugin_desc *desc;
 static const dp_host *host;
@@ -124,7 +123,7 @@ typedef struct chr_port {
 } chr_port;
 
 static dp_chardev_api chr_api;
-static chr_port chr_ports[ISO_CHR_MAX_PORTS];
+static chr_port chr_ports[DP_ISO_CHR_MAX_PORTS];
 static bool chr_known;
 
 static const char *c_name(void *ctx, unsigned port)
@@ -209,7 +208,7 @@ static const dp_chardev_api *c_api(void)
     d = (const char *)dp_iso_data(iso_shm);
     chr_api = (dp_chardev_api) { { 1, 0 }, NULL, 0, c_name, c_set_handlers, c_grant, c_credit,
                                  c_write, c_connected };
-    for (i = 0; i < r.a && i < ISO_CHR_MAX_PORTS && used < r.len; i++) {
+    for (i = 0; i < r.a && i < DP_ISO_CHR_MAX_PORTS && used < r.len; i++) {
         size_t n = strnlen(d + used, r.len - used);
 
         chr_ports[i].name = strndup(d + used, n);
@@ -267,7 +266,7 @@ bool iso_caps_serve(const dp_iso_msg *m, dp_instance *inst, dp_iso_msg *done)
 {
     uint8_t *data = dp_iso_data(iso_shm);
     uint32_t len = m->len < DP_ISO_DATA_SIZE ? m->len : DP_ISO_DATA_SIZE;
-    unsigned port = m->a < ISO_CHR_MAX_PORTS ? (unsigned)m->a : ISO_CHR_MAX_PORTS;
+    unsigned port = m->a < DP_ISO_CHR_MAX_PORTS ? (unsigned)m->a : DP_ISO_CHR_MAX_PORTS;
     chr_port *cp = port < chr_api.count ? &chr_ports[port] : NULL;
 
     *done = (dp_iso_msg) { .op = DP_ISO_DONE, .status = DP_OK };

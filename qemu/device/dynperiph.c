@@ -402,13 +402,14 @@ static void dp_timer_free(void *ctx, dp_timer *pt)
     }
 }
 
-/* Timers that fired while the instance was in run_blocking. */
+/* The instance's reset (a system reset, or one deferred until its blocking work returned). */
 static void dp_gen_reset(DPGen *g)
 {
     trace_dynperiph_reset(g->s->name);
     g->desc->reset(g->inst);
 }
 
+/* Timers that fired while the instance was in run_blocking. */
 static void dp_run_deferred_timers(DPGen *g)
 {
     DPTimer *t, *tn;

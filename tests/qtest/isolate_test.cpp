@@ -13,7 +13,6 @@
 #include <csignal>
 #include <chrono>
 #include <fstream>
-#include <filesystem>
 #include <sstream>
 #include <thread>
 #include <unistd.h>

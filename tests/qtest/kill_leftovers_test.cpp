@@ -23,7 +23,6 @@
 #include <iterator>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 using dp::qtest::plugin;
